@@ -1,0 +1,49 @@
+/**
+ * The failure-budget rules as pure functions over a small state. The
+ * in-memory guard store runs these; the Redis guard store runs the same rules
+ * in Lua (src/stores/redis-scripts.ts), so both stores behave alike.
+ */
+import { lockoutLength, type ResolvedLimits } from './limits.ts';
+
+export interface FailureState {
+  /** Start of the current counting window (ms). */
+  windowStart: number;
+  /** Failures in the current window. */
+  inWindow: number;
+  /** Failures since the last success (hard cap). */
+  consecutive: number;
+  /** Lockouts since the last success (backoff exponent). */
+  lockouts: number;
+  /** Locked until this time (ms); 0 when not locked. */
+  lockedUntil: number;
+}
+
+export function emptyFailureState(): FailureState {
+  return { windowStart: 0, inWindow: 0, consecutive: 0, lockouts: 0, lockedUntil: 0 };
+}
+
+/** Why a code may not even be judged now, or null when it may. */
+export function refusal(s: FailureState, l: ResolvedLimits, now: number, totp: boolean):
+  { kind: 'locked'; retryAfterMs: number } | { kind: 'capped' } | null {
+  if (s.lockedUntil > now) return { kind: 'locked', retryAfterMs: s.lockedUntil - now };
+  if (totp && s.consecutive >= l.hardCap) return { kind: 'capped' };
+  return null;
+}
+
+/** Counts one failure; returns the lockout it started (ms), 0 when none. */
+export function addFailure(s: FailureState, l: ResolvedLimits, now: number): number {
+  if (now - s.windowStart >= l.failureWindowMs) {
+    s.windowStart = now;
+    s.inWindow = 0;
+  }
+  s.inWindow += 1;
+  s.consecutive += 1;
+  if (s.inWindow < l.maxFailures) return 0;
+  s.lockouts += 1;
+  const lock = lockoutLength(s.lockouts, l);
+  s.lockedUntil = now + lock;
+  // The budget after a lockout starts afresh once it ends.
+  s.windowStart = now + lock;
+  s.inWindow = 0;
+  return lock;
+}

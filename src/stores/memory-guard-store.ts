@@ -1,0 +1,97 @@
+/**
+ * In-process guard state for development and single-process apps. Atomic
+ * because each method runs to completion on the event loop without awaiting.
+ * Not shared between processes: use the Redis guard store for more than one.
+ */
+import { addFailure, emptyFailureState, refusal, type FailureState } from '../core/failure-budget.ts';
+import type { ResolvedLimits } from '../core/limits.ts';
+import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
+
+interface Expiring<T> { value: T; expiresAt: number }
+
+export class MemoryGuardStore implements GuardStore {
+  private readonly enrolments = new Map<string, Expiring<PendingEnrolment>>();
+  private readonly steps = new Map<string, Expiring<Map<string, number>>>();
+  private readonly failures = new Map<string, Expiring<FailureState>>();
+  private readonly ips = new Map<string, Expiring<number>>();
+  /** Clock for expiries; tests may replace it. */
+  now: () => number = Date.now;
+
+  private live<T>(map: Map<string, Expiring<T>>, key: string): T | undefined {
+    const e = map.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt <= this.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  async saveEnrolment(e: PendingEnrolment): Promise<void> {
+    this.enrolments.set(`${e.userId}\n${e.id}`, { value: { ...e }, expiresAt: e.expiresAt });
+  }
+
+  async getEnrolment(userId: string, id: string): Promise<PendingEnrolment | null> {
+    const e = this.live(this.enrolments, `${userId}\n${id}`);
+    return e ? { ...e } : null;
+  }
+
+  async deleteEnrolment(userId: string, id: string): Promise<void> {
+    this.enrolments.delete(`${userId}\n${id}`);
+  }
+
+  async attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {
+    const fail = this.live(this.failures, userId) ?? emptyFailureState();
+    const refused = refusal(fail, l, now, true);
+    if (refused) return refused;
+    const steps = this.live(this.steps, userId) ?? new Map<string, number>();
+    for (const c of candidates) {
+      const last = steps.get(c.deviceId);
+      if (last === undefined || c.step > last) {
+        steps.set(c.deviceId, c.step);
+        this.steps.set(userId, { value: steps, expiresAt: now + stepTtlMs });
+        this.failures.delete(userId);
+        return { kind: 'accepted', deviceId: c.deviceId, step: c.step };
+      }
+    }
+    if (!countFailure) return { kind: 'rejected', lockedForMs: 0 };
+    return this.fail(userId, fail, l, now);
+  }
+
+  async lockRemaining(userId: string, now: number): Promise<number> {
+    const fail = this.live(this.failures, userId);
+    return fail && fail.lockedUntil > now ? fail.lockedUntil - now : 0;
+  }
+
+  async recordFailure(userId: string, l: ResolvedLimits, now: number): Promise<AttemptOutcome> {
+    const fail = this.live(this.failures, userId) ?? emptyFailureState();
+    const refused = refusal(fail, l, now, false);
+    if (refused) return refused;
+    return this.fail(userId, fail, l, now);
+  }
+
+  private fail(userId: string, fail: FailureState, l: ResolvedLimits, now: number): AttemptOutcome {
+    const lockedForMs = addFailure(fail, l, now);
+    this.failures.set(userId, { value: fail, expiresAt: now + l.failureMemoryMs });
+    return { kind: 'rejected', lockedForMs };
+  }
+
+  async recordSuccess(userId: string): Promise<void> {
+    this.failures.delete(userId);
+  }
+
+  async resetUser(userId: string): Promise<void> {
+    this.failures.delete(userId);
+    this.steps.delete(userId);
+  }
+
+  async ipFailures(ip: string): Promise<number> {
+    return this.live(this.ips, ip) ?? 0;
+  }
+
+  async recordIpFailure(ip: string, l: ResolvedLimits): Promise<void> {
+    const n = this.live(this.ips, ip);
+    if (n === undefined) this.ips.set(ip, { value: 1, expiresAt: this.now() + l.ipWindowMs });
+    else this.ips.get(ip)!.value = n + 1;
+  }
+}

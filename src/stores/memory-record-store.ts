@@ -1,0 +1,89 @@
+/**
+ * Durable records kept in process memory: for development and tests only —
+ * everything is gone when the process exits.
+ */
+import type { DeviceRecord, Policy, RecordStore, UserRecord } from './types.ts';
+
+interface Entry {
+  devices: Map<string, DeviceRecord>;
+  backupCodes: Set<string>;
+  required: boolean;
+  generation: number;
+}
+
+export class MemoryRecordStore implements RecordStore {
+  private readonly users = new Map<string, Entry>();
+  private policy: Policy = { requireAll: false };
+
+  private entry(userId: string): Entry {
+    let e = this.users.get(userId);
+    if (!e) {
+      e = { devices: new Map(), backupCodes: new Set(), required: false, generation: 0 };
+      this.users.set(userId, e);
+    }
+    return e;
+  }
+
+  async get(userId: string): Promise<UserRecord> {
+    const e = this.users.get(userId);
+    if (!e) return { userId, devices: [], backupCodesRemaining: 0, required: false, generation: 0 };
+    return {
+      userId,
+      devices: [...e.devices.values()].map((d) => ({ ...d })).sort((a, b) => a.createdAt - b.createdAt),
+      backupCodesRemaining: e.backupCodes.size,
+      required: e.required,
+      generation: e.generation,
+    };
+  }
+
+  async addDevice(userId: string, device: DeviceRecord): Promise<void> {
+    this.entry(userId).devices.set(device.id, { ...device });
+  }
+
+  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
+    return this.users.get(userId)?.devices.delete(deviceId) ?? false;
+  }
+
+  async renameDevice(userId: string, deviceId: string, name: string): Promise<boolean> {
+    const d = this.users.get(userId)?.devices.get(deviceId);
+    if (!d) return false;
+    d.name = name;
+    return true;
+  }
+
+  async touchDevice(userId: string, deviceId: string, at: number): Promise<void> {
+    const d = this.users.get(userId)?.devices.get(deviceId);
+    if (d) d.lastUsedAt = at;
+  }
+
+  async replaceBackupCodes(userId: string, hashes: string[]): Promise<void> {
+    this.entry(userId).backupCodes = new Set(hashes);
+  }
+
+  async consumeBackupCode(userId: string, hash: string): Promise<boolean> {
+    return this.users.get(userId)?.backupCodes.delete(hash) ?? false;
+  }
+
+  async clearFactors(userId: string): Promise<void> {
+    const e = this.users.get(userId);
+    if (!e) return;
+    e.devices.clear();
+    e.backupCodes.clear();
+  }
+
+  async bumpGeneration(userId: string): Promise<number> {
+    return ++this.entry(userId).generation;
+  }
+
+  async setRequired(userIds: string[], required: boolean): Promise<void> {
+    for (const id of userIds) this.entry(id).required = required;
+  }
+
+  async getPolicy(): Promise<Policy> {
+    return { ...this.policy };
+  }
+
+  async setPolicy(policy: Policy): Promise<void> {
+    this.policy = { ...policy };
+  }
+}

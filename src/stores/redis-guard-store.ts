@@ -1,0 +1,82 @@
+/**
+ * Guard state on Redis (single server or Cluster). Every decision is one Lua
+ * script on one slot, so concurrent requests on any number of app servers
+ * see one order of events.
+ */
+import type { ResolvedLimits } from '../core/limits.ts';
+import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
+import { ATTEMPT, IP_FAILURE, runScript, type RedisClient } from './redis-scripts.ts';
+import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
+
+export interface RedisStoreOptions {
+  /** Prefix of every key; see src/stores/redis-keys.ts. */
+  keyPrefix?: string | undefined;
+}
+
+export class RedisGuardStore implements GuardStore {
+  private readonly keys: RedisKeys;
+
+  constructor(private readonly redis: RedisClient, options: RedisStoreOptions = {}) {
+    this.keys = redisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  }
+
+  async saveEnrolment(e: PendingEnrolment): Promise<void> {
+    const ttl = Math.max(1, e.expiresAt - Date.now());
+    await this.redis.set(this.keys.enrolment(e.userId, e.id), JSON.stringify(e), 'PX', ttl);
+  }
+
+  async getEnrolment(userId: string, id: string): Promise<PendingEnrolment | null> {
+    const raw = await this.redis.get(this.keys.enrolment(userId, id));
+    return raw ? (JSON.parse(raw) as PendingEnrolment) : null;
+  }
+
+  async deleteEnrolment(userId: string, id: string): Promise<void> {
+    await this.redis.del(this.keys.enrolment(userId, id));
+  }
+
+  attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {
+    return this.attempt(userId, candidates, l, now, stepTtlMs, countFailure, true);
+  }
+
+  async lockRemaining(userId: string, now: number): Promise<number> {
+    const until = Number(await this.redis.hget(this.keys.failures(userId), 'lu')) || 0;
+    return Math.max(0, until - now);
+  }
+
+  recordFailure(userId: string, l: ResolvedLimits, now: number): Promise<AttemptOutcome> {
+    return this.attempt(userId, [], l, now, 1, true, false);
+  }
+
+  async recordSuccess(userId: string): Promise<void> {
+    await this.redis.del(this.keys.failures(userId));
+  }
+
+  async resetUser(userId: string): Promise<void> {
+    // Two keys of one slot: a single DEL works on a Cluster too.
+    await this.redis.del(this.keys.failures(userId), this.keys.steps(userId));
+  }
+
+  async ipFailures(ip: string): Promise<number> {
+    return Number(await this.redis.get(this.keys.ip(ip))) || 0;
+  }
+
+  async recordIpFailure(ip: string, l: ResolvedLimits): Promise<void> {
+    await runScript(this.redis, IP_FAILURE, [this.keys.ip(ip)], [l.ipWindowMs]);
+  }
+
+  private async attempt(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, totp: boolean): Promise<AttemptOutcome> {
+    const args: (string | number)[] = [
+      now, stepTtlMs, l.maxFailures, l.failureWindowMs, l.lockoutMs, l.maxLockoutMs, l.hardCap, l.failureMemoryMs,
+      countFailure ? 1 : 0, totp ? 1 : 0,
+    ];
+    for (const c of candidates) args.push(c.deviceId, c.step);
+    const reply = (await runScript(this.redis, ATTEMPT, [this.keys.steps(userId), this.keys.failures(userId)], args)) as [string, string | number, number?];
+    switch (reply[0]) {
+      case 'accepted': return { kind: 'accepted', deviceId: String(reply[1]), step: Number(reply[2]) };
+      case 'locked': return { kind: 'locked', retryAfterMs: Number(reply[1]) };
+      case 'capped': return { kind: 'capped' };
+      case 'rejected': return { kind: 'rejected', lockedForMs: Number(reply[1]) };
+      default: throw new Error(`Unexpected reply from the attempt script: ${JSON.stringify(reply)}`);
+    }
+  }
+}

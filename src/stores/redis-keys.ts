@@ -1,0 +1,58 @@
+/**
+ * Every Redis key this package writes, with its lifetime and the reason.
+ *
+ * All of one user's keys carry the hash tag `{<user id>}` so that every
+ * script touching them runs on one Redis Cluster slot. The user id is
+ * URI-encoded first so a `{` or `}` inside it cannot break the tag.
+ */
+
+/** Default key prefix; set `keyPrefix` to share one Redis between apps. */
+export const DEFAULT_KEY_PREFIX = '2fa';
+
+export interface RedisKeys {
+  /**
+   * Hash, durable (no TTL): devices `d:<id>` (JSON with the sealed secret),
+   * their names `n:<id>` and last use `u:<id>`, backup code hashes `b:<hash>`,
+   * `req` (required by an admin) and `gen` (session generation).
+   * Durable because losing it loses the user's second factor.
+   */
+  record(userId: string): string;
+  /**
+   * String (JSON), TTL = the enrolment lifetime (10 min): a secret shown but
+   * not yet proven. Expiring it makes an abandoned QR code useless.
+   */
+  enrolment(userId: string, enrolmentId: string): string;
+  /**
+   * Hash device id → last accepted time step, TTL = the span of steps the
+   * verifier accepts ((2 × window + 1) × period) plus a margin for clock
+   * skew between app servers. Any step still inside the window is remembered,
+   * so it cannot be replayed; older steps fail the window check anyway.
+   */
+  steps(userId: string): string;
+  /**
+   * Hash of the failure budget (window start, count, consecutive failures,
+   * lockouts, locked-until), TTL = `failureMemoryMs` (90 days) after the last
+   * failure, refreshed by each one. Deleted by a success. It must outlive
+   * lockouts, or an expiry would reset the hard cap.
+   */
+  failures(userId: string): string;
+  /** Counter of failures from one IP, TTL = `ipWindowMs` (fixed window from the first failure). */
+  ip(ip: string): string;
+  /** Hash with `requireAll`, durable: the admin's global policy. */
+  policy(): string;
+}
+
+export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
+  const user = (id: string) => `${prefix}:{${encodeURIComponent(id)}}`;
+  return {
+    record: (id) => `${user(id)}:record`,
+    enrolment: (id, e) => `${user(id)}:enrol:${e}`,
+    steps: (id) => `${user(id)}:steps`,
+    failures: (id) => `${user(id)}:fail`,
+    ip: (ip) => `${prefix}:ip:{${ip}}`,
+    policy: () => `${prefix}:policy`,
+  };
+}
+
+/** Seconds of clock skew between app servers the replay memory allows for. */
+export const STEP_TTL_SKEW_MS = 30_000;

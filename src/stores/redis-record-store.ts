@@ -1,0 +1,86 @@
+/**
+ * Durable 2FA records on Redis: one hash per user (see redis-keys.ts). Needs
+ * a Redis that persists (AOF or RDB) and does not evict; see the README's
+ * operators' section.
+ */
+import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
+import { REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
+import type { RedisStoreOptions } from './redis-guard-store.ts';
+import type { DeviceRecord, Policy, RecordStore, UserRecord } from './types.ts';
+
+/** What is stored under `d:<id>`; name and last use live in their own fields. */
+type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'>;
+
+export class RedisRecordStore implements RecordStore {
+  private readonly keys: RedisKeys;
+
+  constructor(private readonly redis: RedisClient, options: RedisStoreOptions = {}) {
+    this.keys = redisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  }
+
+  async get(userId: string): Promise<UserRecord> {
+    const h = await this.redis.hgetall(this.keys.record(userId));
+    const devices: DeviceRecord[] = [];
+    let backupCodesRemaining = 0;
+    for (const [field, value] of Object.entries(h)) {
+      if (field.startsWith('b:')) backupCodesRemaining += 1;
+      else if (field.startsWith('d:')) {
+        const d = JSON.parse(value) as StoredDevice;
+        const used = h[`u:${d.id}`];
+        devices.push({ ...d, name: h[`n:${d.id}`] ?? '', lastUsedAt: used ? Number(used) : null });
+      }
+    }
+    devices.sort((a, b) => a.createdAt - b.createdAt);
+    return { userId, devices, backupCodesRemaining, required: h.req === '1', generation: Number(h.gen ?? 0) };
+  }
+
+  async addDevice(userId: string, d: DeviceRecord): Promise<void> {
+    const stored: StoredDevice = { id: d.id, sealedSecret: d.sealedSecret, createdAt: d.createdAt };
+    const fields: Record<string, string> = { [`d:${d.id}`]: JSON.stringify(stored), [`n:${d.id}`]: d.name };
+    if (d.lastUsedAt !== null) fields[`u:${d.id}`] = String(d.lastUsedAt);
+    await this.redis.hset(this.keys.record(userId), fields);
+  }
+
+  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
+    const key = this.keys.record(userId);
+    const removed = await this.redis.hdel(key, `d:${deviceId}`, `n:${deviceId}`, `u:${deviceId}`);
+    return removed > 0;
+  }
+
+  async renameDevice(userId: string, deviceId: string, name: string): Promise<boolean> {
+    return (await runScript(this.redis, SET_DEVICE_FIELD, [this.keys.record(userId)], [deviceId, 'n:', name])) === 1;
+  }
+
+  async touchDevice(userId: string, deviceId: string, at: number): Promise<void> {
+    await runScript(this.redis, SET_DEVICE_FIELD, [this.keys.record(userId)], [deviceId, 'u:', at]);
+  }
+
+  async replaceBackupCodes(userId: string, hashes: string[]): Promise<void> {
+    await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['b:', '--', ...hashes.flatMap((h) => [`b:${h}`, '1'])]);
+  }
+
+  async consumeBackupCode(userId: string, hash: string): Promise<boolean> {
+    return (await this.redis.hdel(this.keys.record(userId), `b:${hash}`)) === 1;
+  }
+
+  async clearFactors(userId: string): Promise<void> {
+    await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['d:', 'n:', 'u:', 'b:', '--']);
+  }
+
+  async bumpGeneration(userId: string): Promise<number> {
+    return this.redis.hincrby(this.keys.record(userId), 'gen', 1);
+  }
+
+  async setRequired(userIds: string[], required: boolean): Promise<void> {
+    // Users live on different Cluster slots: one command each.
+    await Promise.all(userIds.map((id) => this.redis.hset(this.keys.record(id), 'req', required ? '1' : '0')));
+  }
+
+  async getPolicy(): Promise<Policy> {
+    return { requireAll: (await this.redis.hget(this.keys.policy(), 'requireAll')) === '1' };
+  }
+
+  async setPolicy(p: Policy): Promise<void> {
+    await this.redis.hset(this.keys.policy(), 'requireAll', p.requireAll ? '1' : '0');
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The Lua scripts, each atomic on one Redis (Cluster) slot, and a runner
+ * that uses EVALSHA and falls back to EVAL when the script cache is empty.
+ * `attempt` runs the same rules as src/core/failure-budget.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+export interface Script { lua: string; sha: string }
+
+function script(lua: string): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+export async function runScript(client: RedisClient, s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+  try {
+    return await client.evalsha(s.sha, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+      return client.eval(s.lua, keys.length, ...keys, ...args);
+    }
+    throw err;
+  }
+}
+
+/**
+ * KEYS: steps, failures. ARGV: now, stepTtlMs, maxFailures, windowMs,
+ * lockoutMs, maxLockoutMs, hardCap, memoryMs, countFailure (1/0),
+ * isTotp (1/0), then device id / step pairs.
+ * Returns {'locked', ms} | {'capped', 0} | {'accepted', device, step} | {'rejected', lockMs}.
+ */
+export const ATTEMPT = script(`
+local now = tonumber(ARGV[1])
+local f = redis.call('HMGET', KEYS[2], 'ws', 'n', 'c', 'k', 'lu')
+local ws, n, c, k, lu = tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0, tonumber(f[4]) or 0, tonumber(f[5]) or 0
+if lu > now then return {'locked', lu - now} end
+if ARGV[10] == '1' and c >= tonumber(ARGV[7]) then return {'capped', 0} end
+for i = 11, #ARGV, 2 do
+  local step = tonumber(ARGV[i + 1])
+  local last = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  if last == nil or step > last then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    redis.call('DEL', KEYS[2])
+    return {'accepted', ARGV[i], step}
+  end
+end
+if ARGV[9] ~= '1' then return {'rejected', 0} end
+if now - ws >= tonumber(ARGV[4]) then ws = now; n = 0 end
+n = n + 1
+c = c + 1
+local lock = 0
+if n >= tonumber(ARGV[3]) then
+  k = k + 1
+  lock = math.min(tonumber(ARGV[5]) * 2 ^ (k - 1), tonumber(ARGV[6]))
+  lu = now + lock
+  ws = lu
+  n = 0
+end
+redis.call('HSET', KEYS[2], 'ws', string.format('%d', ws), 'n', n, 'c', c, 'k', k, 'lu', string.format('%d', lu))
+redis.call('PEXPIRE', KEYS[2], ARGV[8])
+return {'rejected', lock}
+`);
+
+/** KEYS: ip counter. ARGV: windowMs. A fixed window starting at the first failure. */
+export const IP_FAILURE = script(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`);
+
+/** KEYS: record. ARGV: device id, field prefix (n: or u:), value. Sets it only while the device exists. */
+export const SET_DEVICE_FIELD = script(`
+if redis.call('HEXISTS', KEYS[1], 'd:' .. ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2] .. ARGV[1], ARGV[3])
+return 1
+`);
+
+/**
+ * KEYS: record. ARGV: field prefixes to delete (e.g. 'b:'), then '--', then
+ * fields to set as name/value pairs. Replaces a whole set in one step.
+ */
+export const REPLACE_FIELDS = script(`
+local prefixes, i = {}, 1
+while ARGV[i] ~= '--' do prefixes[#prefixes + 1] = ARGV[i]; i = i + 1 end
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  for _, p in ipairs(prefixes) do
+    if string.sub(field, 1, #p) == p then redis.call('HDEL', KEYS[1], field) end
+  end
+end
+for j = i + 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
+return 1
+`);

@@ -1,0 +1,202 @@
+import { expect } from 'chai';
+import { defaultViews, escapeHtml, html, raw } from '../../views/index.ts';
+import type { SetupDonePageData, SetupPageData, VerifyPageData } from '../../views/index.ts';
+
+const EVIL = `<script>alert("x")</script>'`;
+const QR = '<svg viewBox="0 0 21 21" class="test-qr"><path d="M0 0h7v7H0z"/></svg>';
+
+function setupData(over: Partial<SetupPageData> = {}): SetupPageData {
+  return {
+    prefix: '/2fa',
+    csrfToken: 'tok"en',
+    enrolmentId: 'enr-1',
+    qrSvg: QR,
+    secret: 'JBSWY3DPEHPK3PXPJBSWY3DP',
+    otpauthUri: 'otpauth://totp/Example%20App:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example%20App',
+    expiresAt: '2024-05-01T14:05:00.000Z',
+    deviceName: 'Phone',
+    accountName: 'alice',
+    issuer: 'Example App',
+    ...over,
+  };
+}
+
+function doneData(over: Partial<SetupDonePageData> = {}): SetupDonePageData {
+  return {
+    prefix: '/2fa',
+    csrfToken: 'tok',
+    continueUrl: '/account',
+    deviceName: 'Phone',
+    backupCodes: ['abcde-fghij', 'klmno-pqrst', 'uvwxy-zabcd'],
+    ...over,
+  };
+}
+
+function verifyData(over: Partial<VerifyPageData> = {}): VerifyPageData {
+  return { prefix: '/2fa', csrfToken: 'tok', action: '/2fa/verify', title: 'Two-factor authentication', ...over };
+}
+
+function allPages(): string[] {
+  return [
+    defaultViews.setup(setupData({ error: 'Wrong code', returnTo: '/next' })),
+    defaultViews.setupDone(doneData()),
+    defaultViews.verify(verifyData({ error: 'Wrong code', returnTo: '/next', backupCodesRemaining: 2, retryAfterSeconds: 90 })),
+  ];
+}
+
+describe('views', () => {
+  describe('html helpers', () => {
+    it('escapes & < > " \'', () => {
+      expect(escapeHtml(`&<>"'`)).to.equal('&amp;&lt;&gt;&quot;&#39;');
+    });
+
+    it('escapes interpolations but not raw() or nested html, and joins arrays', () => {
+      const out = html`<p>${EVIL}${raw('<b>ok</b>')}${[html`<i>${'<'}</i>`, '>']}</p>`.toString();
+      expect(out).to.equal('<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;<b>ok</b><i>&lt;</i>&gt;</p>');
+    });
+  });
+
+  describe('escaping of user-influenced values', () => {
+    it('setup page escapes deviceName, accountName, issuer, error, returnTo, secret', () => {
+      const page = defaultViews.setup(
+        setupData({ deviceName: EVIL, accountName: EVIL, issuer: EVIL, error: EVIL, returnTo: `/x"><script>` }),
+      );
+      expect(page).not.to.include('<script>');
+      expect(page).to.include('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;');
+      expect(page).to.include('value="/x&quot;&gt;&lt;script&gt;"');
+      expect(page).to.include('value="tok&quot;en"');
+    });
+
+    it('setup-done page escapes deviceName, backup codes and error', () => {
+      const page = defaultViews.setupDone(doneData({ deviceName: EVIL, error: EVIL, backupCodes: [EVIL] }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;');
+    });
+
+    it('setup-done page neutralises a javascript: continue URL', () => {
+      const page = defaultViews.setupDone(doneData({ continueUrl: ' JavaScript:alert(1)' }));
+      expect(page).not.to.match(/javascript:/i);
+      expect(page).to.include('<a class="button" href="/">Continue</a>');
+    });
+
+    it('verify page escapes title, error and returnTo', () => {
+      const page = defaultViews.verify(verifyData({ title: EVIL, error: EVIL, returnTo: `/a'b"c<d>` }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include('<h1>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;</h1>');
+      expect(page).to.include('<p class="error" role="alert">&lt;script&gt;');
+      expect(page).to.include('name="returnTo" value="/a&#39;b&quot;c&lt;d&gt;"');
+    });
+  });
+
+  describe('setup page', () => {
+    const page = defaultViews.setup(setupData({ returnTo: '/next' }));
+
+    it('inserts the QR svg unescaped inside a labelled figure', () => {
+      expect(page).to.include(QR);
+      expect(page).to.match(/<figure role="img" aria-label="[^"]+">\s*<svg/);
+    });
+
+    it('shows the secret grouped in fours, selectable', () => {
+      expect(page).to.include('<code id="secret-key">JBSW Y3DP EHPK 3PXP JBSW Y3DP</code>');
+      expect(page).to.include('user-select:all');
+      expect(page).to.include('select the key to copy it');
+    });
+
+    it('links the otpauth URI and shows account, issuer and expiry', () => {
+      expect(page).to.include('href="otpauth://totp/Example%20App:alice?secret=JBSWY3DPEHPK3PXP&amp;issuer=Example%20App"');
+      expect(page).to.include('Open in authenticator app');
+      expect(page).to.include('alice').and.include('Example App');
+      expect(page).to.include('This key expires at 14:05 UTC.');
+    });
+
+    it('has the confirm form with hidden fields and a one-time-code input', () => {
+      expect(page).to.include('<form method="post" action="/2fa/setup/confirm">');
+      expect(page).to.include('name="enrolmentId" value="enr-1"');
+      expect(page).to.include('name="returnTo" value="/next"');
+      expect(page).to.include('<label for="code">');
+      for (const attr of ['id="code"', 'name="code"', 'autocomplete="one-time-code"', 'inputmode="numeric"',
+        'pattern="[0-9]*"', 'maxlength="6"', 'required', 'autofocus']) {
+        expect(page).to.include(attr);
+      }
+      expect(page).to.include('>Activate</button>');
+    });
+
+    it('omits returnTo and the alert when not set', () => {
+      const plain = defaultViews.setup(setupData());
+      expect(plain).not.to.include('name="returnTo"');
+      expect(plain).not.to.include('role="alert"');
+    });
+
+    it('does not link a non-otpauth URI', () => {
+      expect(defaultViews.setup(setupData({ otpauthUri: 'javascript:alert(1)' }))).not.to.include('javascript:');
+    });
+  });
+
+  describe('setup-done page', () => {
+    it('lists backup codes and links to continue', () => {
+      const page = defaultViews.setupDone(doneData());
+      expect(page).to.include("You're good to go");
+      expect(page).to.include('Two-factor authentication is now active for <strong>Phone</strong>.');
+      expect(page).to.include('<ol class="backup-codes">');
+      for (const c of ['abcde-fghij', 'klmno-pqrst', 'uvwxy-zabcd']) expect(page).to.include(`<li><code>${c}</code></li>`);
+      expect(page).to.include('they will no longer be displayed');
+      expect(page).to.include('Print this page or write them down');
+      expect(page).to.include('<a class="button" href="/account">Continue</a>');
+    });
+
+    it('has no backup section without codes', () => {
+      const page = defaultViews.setupDone(doneData({ backupCodes: undefined }));
+      expect(page).not.to.include('backup-codes"');
+      expect(page).not.to.include('Your backup codes');
+    });
+  });
+
+  describe('verify page', () => {
+    it('has the form, input attributes and no pattern/maxlength', () => {
+      const page = defaultViews.verify(verifyData({ returnTo: '/next' }));
+      expect(page).to.include('<form method="post" action="/2fa/verify">');
+      expect(page).to.include('name="_csrf" value="tok"');
+      expect(page).to.include('name="returnTo" value="/next"');
+      expect(page).to.include('<label for="code">Authentication code</label>');
+      const input = /<input type="text" id="code"[^>]*>/.exec(page)?.[0] ?? '';
+      expect(input).to.include('autocomplete="one-time-code"').and.include('inputmode="numeric"');
+      expect(input).to.include('required').and.include('autofocus');
+      expect(input).not.to.include('pattern=').and.not.to.include('maxlength=');
+      expect(page).to.include('>Verify</button>');
+      expect(page).to.include('Sign out');
+    });
+
+    it('warns about remaining backup codes at 3 or fewer, not at 10', () => {
+      expect(defaultViews.verify(verifyData({ backupCodesRemaining: 3 }))).to.include('You have 3 backup codes left.');
+      expect(defaultViews.verify(verifyData({ backupCodesRemaining: 1 }))).to.include('You have 1 backup code left.');
+      expect(defaultViews.verify(verifyData({ backupCodesRemaining: 0 }))).to.include('You have 0 backup codes left.');
+      expect(defaultViews.verify(verifyData({ backupCodesRemaining: 10 }))).not.to.include('backup codes left');
+      expect(defaultViews.verify(verifyData())).not.to.include('backup codes left');
+    });
+
+    it('appends a human readable retry time to the error', () => {
+      expect(defaultViews.verify(verifyData({ error: 'Too many attempts.', retryAfterSeconds: 300 })))
+        .to.include('<p class="error" role="alert">Too many attempts. Try again in 5 minutes.</p>');
+      expect(defaultViews.verify(verifyData({ error: 'Too many attempts.', retryAfterSeconds: 61 })))
+        .to.include('Try again in 2 minutes.');
+      expect(defaultViews.verify(verifyData({ error: 'Too many attempts.', retryAfterSeconds: 45 })))
+        .to.include('Try again in 45 seconds.');
+      expect(defaultViews.verify(verifyData({ error: 'Too many attempts.', retryAfterSeconds: 60 })))
+        .to.include('Try again in 1 minute.');
+    });
+  });
+
+  describe('every page', () => {
+    it('is a self-contained HTML5 document with no references to other hosts', () => {
+      for (const page of allPages()) {
+        expect(page.startsWith('<!doctype html>')).to.equal(true);
+        expect(page).to.include('<html lang="en">');
+        expect(page).to.include('<meta name="viewport" content="width=device-width, initial-scale=1">');
+        expect(page).not.to.match(/https?:\/\//i);
+        expect(page).not.to.match(/(src|href)\s*=\s*["']?\/\//i); // protocol-relative
+        expect(page).not.to.match(/<script|<link|<img|@import|url\(/i);
+        expect(page.match(/<style>/g)).to.have.length(1);
+      }
+    });
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The data each default page receives. An app replaces any page by passing a
+ * function of the same signature in the `views` option; every string it puts
+ * into HTML must go through `html` / `escapeHtml` from `views/html.ts`.
+ */
+
+/** Fields every page gets. */
+export interface PageBase {
+  /** Mount prefix of the 2FA routes, e.g. `/2fa`. Used to build form actions. */
+  prefix: string;
+  /** Synchronizer token for the `_csrf` hidden field of every form. */
+  csrfToken: string;
+  /** Where to go after success; passed through forms as the `returnTo` field. */
+  returnTo?: string | undefined;
+  /** A message for the person, shown above the form (wrong code, expired…). */
+  error?: string | undefined;
+  /** Seconds to wait when locked out; shown in the error text when set. */
+  retryAfterSeconds?: number | undefined;
+}
+
+/** The page that links an authenticator app: QR code, secret key, code field. */
+export interface SetupPageData extends PageBase {
+  /** Pending enrolment id, posted back as `enrolmentId`. */
+  enrolmentId: string;
+  /** Inline SVG markup of the QR code (generated locally, trusted markup). */
+  qrSvg: string;
+  /** The base32 secret key, for typing by hand. Shown grouped in fours. */
+  secret: string;
+  /** The otpauth:// URI (for a "open in authenticator app" link on phones). */
+  otpauthUri: string;
+  /** ISO time when this pending enrolment expires (10 minutes). */
+  expiresAt: string;
+  /** Name of the device being linked, e.g. `Phone`. */
+  deviceName: string;
+  /** The account label shown in the app, e.g. `alice`. */
+  accountName: string;
+  /** The issuer shown in the app, e.g. `Example App`. */
+  issuer: string;
+}
+
+/** "Good to go": shown once after a device is confirmed. */
+export interface SetupDonePageData extends PageBase {
+  /** Backup codes, shown this one time (only after the first device). */
+  backupCodes?: string[] | undefined;
+  /** Where the continue button leads. */
+  continueUrl: string;
+  /** Name of the device just linked. */
+  deviceName: string;
+}
+
+/** The second-factor challenge after the password step. */
+export interface VerifyPageData extends PageBase {
+  /** How many backup codes remain, when known; a warning is shown when few. */
+  backupCodesRemaining?: number | undefined;
+  /** Form action: `${prefix}/verify` for login, `${prefix}/step-up` for sudo mode. */
+  action: string;
+  /** Heading, e.g. "Two-factor authentication" or "Confirm it's you". */
+  title: string;
+}
+
+/** Every default page; the `views` option takes a `Partial<Views>`. */
+export interface Views {
+  setup(data: SetupPageData): string;
+  setupDone(data: SetupDonePageData): string;
+  verify(data: VerifyPageData): string;
+}

@@ -7,6 +7,7 @@ export const ERRORS = {
   // One message for every wrong, replayed, expired or foreign code: an attacker
   // must not learn which of those it was.
   invalid_code: { status: 401, message: 'That code is not valid. Check your authenticator app and try again.' },
+  unauthenticated: { status: 401, message: 'Log in first.' },
   second_factor_required: { status: 401, message: 'Enter the code from your authenticator app to continue.' },
   two_factor_setup_required: { status: 403, message: 'Set up two-factor authentication to continue.' },
   step_up_required: { status: 403, message: 'Confirm it is you with a code from your authenticator app.' },

@@ -103,7 +103,7 @@ export class TwoFactorService {
   private readonly guard: GuardStore;
   private readonly box: SecretBox;
   private readonly backupKeys: Buffer[];
-  private readonly issuer: string;
+  readonly issuer: string;
   private readonly storeTimeoutMs: number;
   private readonly maxDevices: number;
   private readonly stepTtlMs: number;
@@ -168,10 +168,25 @@ export class TwoFactorService {
       await this.guard.saveEnrolment({
         id, userId, name: deviceName, sealedSecret: this.box.seal(secret, userId), createdAt: now, expiresAt: now + this.enrolmentTtlMs,
       });
-      const otpauthUri = buildOtpauthUri({ issuer: this.issuer, accountName, secret, totp: this.totp });
       this.audit('enrolment.started', userId, info, 'success', { enrolmentId: id });
-      return { enrolmentId: id, secret, otpauthUri, qrSvg: await qrSvg(otpauthUri), expiresAt: new Date(now + this.enrolmentTtlMs).toISOString(), deviceName };
+      return this.describeEnrolment(id, secret, accountName, now + this.enrolmentTtlMs, deviceName);
     });
+  }
+
+  /** A still-pending enrolment shown again (after a mistyped code), or null. */
+  resumeEnrolment(userId: string, enrolmentIdInput: unknown, accountName: string): Promise<EnrolmentStarted | null> {
+    const enrolmentId = readStringField(enrolmentIdInput, 'enrolmentId', 64);
+    if (!enrolmentId) return Promise.resolve(null);
+    return this.guarded(async () => {
+      const pending = await this.guard.getEnrolment(userId, enrolmentId);
+      if (!pending) return null;
+      return this.describeEnrolment(pending.id, this.box.open(pending.sealedSecret, userId), accountName, pending.expiresAt, pending.name);
+    });
+  }
+
+  private async describeEnrolment(id: string, secret: string, accountName: string, expiresAt: number, deviceName: string): Promise<EnrolmentStarted> {
+    const otpauthUri = buildOtpauthUri({ issuer: this.issuer, accountName, secret, totp: this.totp });
+    return { enrolmentId: id, secret, otpauthUri, qrSvg: await qrSvg(otpauthUri), expiresAt: new Date(expiresAt).toISOString(), deviceName };
   }
 
   /** Proves a pending secret with a code and makes it an active device. */

@@ -1,0 +1,118 @@
+/**
+ * The example app: Koa + koa-session + koa-passport (passport-local) with
+ * koa-two-factor mounted. In-memory stores by default; Redis for sessions
+ * and 2FA when `redisUrl` is given.
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import session from 'koa-session';
+import passport from 'koa-passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { twoFactor, createRedisClient, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
+import { checkPassword, findById, type User } from './users.ts';
+import { memorySessionStore, redisSessionStore } from './session-stores.ts';
+import { dashboardPage, loginPage } from './pages.ts';
+
+export interface ExampleOptions {
+  /** Redis for sessions and 2FA stores; in memory when absent. */
+  redisUrl?: string | undefined;
+  /** Keys for secrets at rest (`id:base64key,…`); required with Redis. */
+  encryptionKeys?: string | undefined;
+  /** Extra 2FA options (tests tune limits and windows here). */
+  twoFactor?: Partial<TwoFactorOptions> | undefined;
+  /** Audit sink; default: one JSON line per event on stdout. */
+  audit?: ((e: AuditEvent) => void) | undefined;
+  /** Cookie signing keys. Default: random per process. */
+  cookieKeys?: string[] | undefined;
+}
+
+export interface ExampleApp {
+  app: Koa;
+  tf: ReturnType<typeof twoFactor>;
+  close(): Promise<void>;
+}
+
+export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
+  const app = new Koa();
+  app.keys = o.cookieKeys ?? [randomBytes(32).toString('base64')];
+  let redis: Redis | undefined;
+  if (o.redisUrl) redis = createRedisClient(o.redisUrl);
+
+  const tf = twoFactor({
+    issuer: 'koa-two-factor example',
+    redis,
+    encryptionKeys: o.encryptionKeys,
+    audit: o.audit ?? ((e) => console.log(JSON.stringify({ audit: e }))),
+    ...o.twoFactor,
+  });
+
+  passport.serializeUser((user: any, done) => done(null, (user as User).id));
+  passport.deserializeUser((id: string, done) => done(null, findById(id) ?? false));
+  passport.use(new LocalStrategy((username, password, done) => done(null, checkPassword(username, password) ?? false)));
+
+  app.use(session({
+    key: 'koa.sess', httpOnly: true, sameSite: 'lax', maxAge: 86_400_000,
+    store: redis ? redisSessionStore(redis) : memorySessionStore(),
+  }, app));
+  app.use(bodyParser({ enableTypes: ['json', 'form'], parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(tf.gate);
+  app.use(tf.routes);
+
+  const router = new Router();
+  const wantsJson = (ctx: Koa.Context) => ctx.accepts('html', 'json') === 'json';
+
+  router.get('/', (ctx) => ctx.redirect(ctx.isAuthenticated() ? '/dashboard' : '/login'));
+  router.get('/login', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = loginPage();
+  });
+  router.post('/login', async (ctx, next) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (typeof body.username !== 'string' || typeof body.password !== 'string') {
+      ctx.status = 400;
+      ctx.body = wantsJson(ctx) ? { error: 'invalid_input', message: 'username and password are required' } : loginPage('Enter a username and a password.');
+      return;
+    }
+    await passport.authenticate('local', async (err: unknown, user: User | false) => {
+      if (err) throw err;
+      if (!user) {
+        ctx.status = 401;
+        if (wantsJson(ctx)) ctx.body = { error: 'invalid_credentials', message: 'Wrong username or password.' };
+        else { ctx.type = 'html'; ctx.body = loginPage('Wrong username or password.'); }
+        return;
+      }
+      await ctx.login(user);
+      const { state } = await tf.service.sessionState(user.id);
+      const nextUrl = state === 'active' ? `${tf.prefix}/verify` : state === 'pending' ? `${tf.prefix}/setup` : '/dashboard';
+      if (wantsJson(ctx)) ctx.body = { user, twoFactor: state, next: nextUrl };
+      else ctx.redirect(nextUrl === '/dashboard' ? '/dashboard' : `${nextUrl}?returnTo=%2Fdashboard`);
+    })(ctx, next);
+  });
+  router.post('/logout', async (ctx) => {
+    await ctx.logout();
+    ctx.session = null;
+    if (wantsJson(ctx)) ctx.body = { ok: true };
+    else ctx.redirect('/login');
+  });
+  router.get('/dashboard', async (ctx) => {
+    if (!ctx.isAuthenticated()) return ctx.redirect('/login');
+    const user = ctx.state.user as User;
+    const { state } = await tf.service.sessionState(user.id);
+    if (wantsJson(ctx)) ctx.body = { user, twoFactor: state };
+    else { ctx.type = 'html'; ctx.body = dashboardPage(user, state === 'active'); }
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  return {
+    app, tf,
+    async close() {
+      if (redis) redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * `twoFactor(options)`: the gate, the routes and the service, ready to mount:
+ *
+ *   const tf = twoFactor({ issuer: 'Acme', redis, encryptionKeys });
+ *   app.use(session(...)); app.use(passport.session());
+ *   app.use(tf.gate); app.use(tf.routes);
+ */
+import type { Middleware } from 'koa';
+import type { TwoFactorService } from '../core/two-factor-service.ts';
+import { createGate } from './gate.ts';
+import type { TwoFactorOptions } from './options.ts';
+import { resolveOptions } from './resolve-options.ts';
+import { createRouter } from './routes/index.ts';
+
+export interface TwoFactor {
+  /** Mount after session and passport: blocks half-logged-in sessions. */
+  gate: Middleware;
+  /** The 2FA routes under the prefix. */
+  routes: Middleware;
+  /** The framework-free service (for admin tools, tests, other adapters). */
+  service: TwoFactorService;
+  /** The mount prefix, e.g. `/2fa`. */
+  prefix: string;
+}
+
+export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
+  const r = resolveOptions(options);
+  const router = createRouter(r);
+  return { gate: createGate(r), routes: router.routes() as Middleware, service: r.service, prefix: r.prefix };
+}
+
+export type { TwoFactorOptions } from './options.ts';

@@ -1,0 +1,76 @@
+/**
+ * Options of `twoFactor()`: one type, a JSDoc line and a named default for
+ * each field.
+ */
+import type { Context } from 'koa';
+import type { AuditHook } from '../core/audit.ts';
+import type { EncryptionKey } from '../core/encryption.ts';
+import type { LimitOptions } from '../core/limits.ts';
+import type { TotpOptions } from '../core/totp.ts';
+import type { RedisClient } from '../stores/redis-scripts.ts';
+import type { GuardStore, RecordStore } from '../stores/types.ts';
+import type { Views } from '../../views/types.ts';
+
+export const DEFAULT_PREFIX = '/2fa';
+export const DEFAULT_ISSUER = 'Koa app';
+export const DEFAULT_SESSION_KEY = 'twoFactor';
+export const DEFAULT_LOGIN_PATH = '/login';
+export const DEFAULT_LOGOUT_PATH = '/logout';
+export const DEFAULT_AFTER_VERIFY_PATH = '/';
+/**
+ * How long the gate trusts the 2FA state it cached in the session before
+ * reading the store again: bounds both the per-request cost (no store read
+ * within it) and how late a policy change or a disable elsewhere is noticed.
+ */
+export const DEFAULT_STATE_CACHE_MS = 15_000;
+
+export interface TwoFactorOptions {
+  /** Name shown in the authenticator app. Default `DEFAULT_ISSUER`. */
+  issuer?: string | undefined;
+  /** Where the 2FA routes are mounted. Default `DEFAULT_PREFIX` (`/2fa`). */
+  prefix?: string | undefined;
+  /** A Redis or Cluster client for both stores (use `createRedisClient` for fail-fast settings). */
+  redis?: RedisClient | undefined;
+  /** Prefix of every Redis key. Default `2fa`. */
+  redisKeyPrefix?: string | undefined;
+  /** Durable per-user records; overrides `redis`. Default: Redis when `redis` is set, else in memory. */
+  records?: RecordStore | undefined;
+  /** Ephemeral guard state; overrides `redis`. Default: Redis when `redis` is set, else in memory. */
+  guard?: GuardStore | undefined;
+  /**
+   * AES-256-GCM keys for secrets at rest (first is current), or the string
+   * form `id:base64key,id2:base64key`. Required unless both stores are in
+   * memory, where an ephemeral key is generated and a warning logged.
+   */
+  encryptionKeys?: EncryptionKey[] | string | undefined;
+  /** TOTP window, period, digits, algorithm. Default ±1 step of 30 s, 6 digits, SHA-1. */
+  totp?: TotpOptions | undefined;
+  /** Failure budget and per-IP limit. Defaults in src/core/limits.ts. */
+  limits?: LimitOptions | undefined;
+  /** The logged-in user, or a falsy value. Default `ctx.state.user`. */
+  getUser?: ((ctx: Context) => unknown) | undefined;
+  /** A user's stable id. Default `String(user.id)`. */
+  getUserId?: ((user: any) => string) | undefined;
+  /** The account name shown in the authenticator app. Default `user.username ?? user.email ?? id`. */
+  getAccountName?: ((user: any) => string) | undefined;
+  /** Paths a half-logged-in session may reach besides the 2FA routes and logout (exact strings or patterns). */
+  publicPaths?: (string | RegExp)[] | undefined;
+  /** The app's login page, where a browser without a user is sent. Default `DEFAULT_LOGIN_PATH`. */
+  loginPath?: string | undefined;
+  /** The app's logout route, always reachable. Default `DEFAULT_LOGOUT_PATH`. */
+  logoutPath?: string | undefined;
+  /** Where a browser goes after the second factor when no `returnTo` was given. Default `DEFAULT_AFTER_VERIFY_PATH`. */
+  afterVerifyPath?: string | undefined;
+  /** Key of the 2FA namespace in `ctx.session`. Default `DEFAULT_SESSION_KEY`. */
+  sessionKey?: string | undefined;
+  /** See `DEFAULT_STATE_CACHE_MS`. */
+  stateCacheMs?: number | undefined;
+  /** Replaces any of the default pages. */
+  views?: Partial<Views> | undefined;
+  /** Receives audit events (never codes or secrets). */
+  audit?: AuditHook | undefined;
+  /** Deadline for store calls of one operation. Default 1000 ms. */
+  storeTimeoutMs?: number | undefined;
+  /** Where warnings go. Default `console.warn`. */
+  logger?: ((message: string) => void) | undefined;
+}

@@ -1,0 +1,72 @@
+/** Turns `TwoFactorOptions` into the service and the settings the middleware reads. */
+import type { Context } from 'koa';
+import { SecretBox } from '../core/encryption.ts';
+import { TwoFactorService } from '../core/two-factor-service.ts';
+import { MemoryGuardStore } from '../stores/memory-guard-store.ts';
+import { MemoryRecordStore } from '../stores/memory-record-store.ts';
+import { RedisGuardStore } from '../stores/redis-guard-store.ts';
+import { RedisRecordStore } from '../stores/redis-record-store.ts';
+import { defaultViews } from '../../views/index.ts';
+import type { Views } from '../../views/types.ts';
+import {
+  DEFAULT_AFTER_VERIFY_PATH, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
+  DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptions,
+} from './options.ts';
+
+export interface Resolved {
+  service: TwoFactorService;
+  prefix: string;
+  sessionKey: string;
+  loginPath: string;
+  logoutPath: string;
+  afterVerifyPath: string;
+  stateCacheMs: number;
+  publicPaths: (string | RegExp)[];
+  views: Views;
+  /** The logged-in user's id, or null. */
+  userId(ctx: Context): string | null;
+  accountName(ctx: Context): string;
+}
+
+export function resolveOptions(o: TwoFactorOptions): Resolved {
+  const records = o.records ?? (o.redis ? new RedisRecordStore(o.redis, { keyPrefix: o.redisKeyPrefix }) : new MemoryRecordStore());
+  const guard = o.guard ?? (o.redis ? new RedisGuardStore(o.redis, { keyPrefix: o.redisKeyPrefix }) : new MemoryGuardStore());
+  const log = o.logger ?? ((m: string) => console.warn(m));
+  let encryptionKeys = o.encryptionKeys;
+  if (!encryptionKeys || encryptionKeys.length === 0) {
+    if (!(records instanceof MemoryRecordStore)) {
+      throw new Error('koa-two-factor: `encryptionKeys` is required with a persistent record store (secrets are encrypted at rest). Generate one with `openssl rand -base64 32` and pass it as `encryptionKeys: "k1:<key>"`.');
+    }
+    encryptionKeys = [{ id: 'dev', key: SecretBox.randomKey() }];
+    log('koa-two-factor: no encryptionKeys given; using an ephemeral key for the in-memory development stores. Secrets will not survive a restart.');
+  }
+  const prefix = (o.prefix ?? DEFAULT_PREFIX).replace(/\/+$/, '');
+  const getUser = o.getUser ?? ((ctx: Context) => ctx.state.user);
+  const getUserId = o.getUserId ?? ((u: { id?: unknown }) => String(u.id));
+  const getAccountName = o.getAccountName ?? ((u: { username?: unknown; email?: unknown; id?: unknown }) => String(u.username ?? u.email ?? u.id));
+  const service = new TwoFactorService({
+    records, guard, encryptionKeys,
+    issuer: o.issuer ?? DEFAULT_ISSUER,
+    totp: o.totp, limits: o.limits, audit: o.audit, storeTimeoutMs: o.storeTimeoutMs, logger: log,
+  });
+  return {
+    service,
+    prefix,
+    sessionKey: o.sessionKey ?? DEFAULT_SESSION_KEY,
+    loginPath: o.loginPath ?? DEFAULT_LOGIN_PATH,
+    logoutPath: o.logoutPath ?? DEFAULT_LOGOUT_PATH,
+    afterVerifyPath: o.afterVerifyPath ?? DEFAULT_AFTER_VERIFY_PATH,
+    stateCacheMs: o.stateCacheMs ?? DEFAULT_STATE_CACHE_MS,
+    publicPaths: o.publicPaths ?? [],
+    views: { ...defaultViews, ...o.views },
+    userId(ctx) {
+      const user = getUser(ctx);
+      if (!user) return null;
+      const id = getUserId(user);
+      return id && id !== 'undefined' ? id : null;
+    },
+    accountName(ctx) {
+      return getAccountName(getUser(ctx));
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/** Small helpers every 2FA route uses. */
+import type { Context } from 'koa';
+import { TwoFactorError } from '../../core/errors.ts';
+import type { RequestInfo } from '../../core/two-factor-service.ts';
+import { layout, html } from '../../../views/index.ts';
+import { csrfToken } from '../csrf.ts';
+import { safeReturnTo, wantsJson } from '../negotiate.ts';
+import type { Resolved } from '../resolve-options.ts';
+import { readState, type TwoFactorSession } from '../session-state.ts';
+
+export interface RouteUser {
+  uid: string;
+  session: TwoFactorSession;
+}
+
+/** The logged-in user and their 2FA session state; `unauthenticated` without one. */
+export function requireUser(ctx: Context, r: Resolved): RouteUser {
+  const uid = r.userId(ctx);
+  if (uid === null) throw new TwoFactorError('unauthenticated', { loginUrl: r.loginPath });
+  return { uid, session: readState(ctx, r.sessionKey, uid) };
+}
+
+/** The parsed body as a plain object; anything else is `invalid_input`. */
+export function bodyOf(ctx: Context): Record<string, unknown> {
+  const body = (ctx.request as { body?: unknown }).body;
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new TwoFactorError('invalid_input', {}, 'The request body must be a JSON object or a form.');
+  }
+  return body as Record<string, unknown>;
+}
+
+export function requestInfo(ctx: Context, endpoint: string): RequestInfo {
+  return { ip: ctx.ip, endpoint };
+}
+
+/** `returnTo` from the body or the query string, if it is a local path. */
+export function returnToOf(ctx: Context, body: Record<string, unknown> = {}): string | undefined {
+  return safeReturnTo(body.returnTo) ?? safeReturnTo(ctx.query.returnTo);
+}
+
+export function sendPage(ctx: Context, markup: string, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = markup;
+}
+
+export function pageBase(ctx: Context, r: Resolved, returnTo: string | undefined, err?: TwoFactorError) {
+  const retry = err?.details.retryAfter;
+  return {
+    prefix: r.prefix,
+    csrfToken: csrfToken(ctx, r.sessionKey),
+    returnTo,
+    error: err?.message,
+    retryAfterSeconds: typeof retry === 'number' ? retry : undefined,
+  };
+}
+
+/** A plain page for errors no form can show (no user, store down). */
+export function errorPage(ctx: Context, r: Resolved, err: TwoFactorError): void {
+  if (err.code === 'unauthenticated') {
+    ctx.redirect(r.loginPath);
+    return;
+  }
+  const body = html`<h1>Two-factor authentication</h1>
+<p class="error" role="alert">${err.message}</p>
+<p><a href="${r.prefix}/verify">Back</a></p>`;
+  sendPage(ctx, layout({ title: 'Two-factor authentication', body }), err.status);
+}
+
+export { wantsJson };

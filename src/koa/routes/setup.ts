@@ -1,0 +1,77 @@
+/**
+ * Linking an authenticator: `POST /2fa/setup` shows a pending secret,
+ * `POST /2fa/setup/confirm` proves it with a code and activates it.
+ * A user whose 2FA is already active must have passed it in this session.
+ */
+import type { Context } from 'koa';
+import type Router from '@koa/router';
+import { TwoFactorError } from '../../core/errors.ts';
+import type { EnrolmentStarted } from '../../core/two-factor-service.ts';
+import type { Resolved } from '../resolve-options.ts';
+import { isVerified, markVerified } from '../session-state.ts';
+import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, wantsJson, type RouteUser } from './route-kit.ts';
+
+async function allowedToEnrol(r: Resolved, user: RouteUser): Promise<void> {
+  const { state } = await r.service.sessionState(user.uid);
+  if (state === 'active' && !isVerified(user.session)) {
+    throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
+  }
+}
+
+function setupPage(ctx: Context, r: Resolved, e: EnrolmentStarted, returnTo: string | undefined, err?: TwoFactorError): void {
+  sendPage(ctx, r.views.setup({
+    ...pageBase(ctx, r, returnTo, err),
+    enrolmentId: e.enrolmentId, qrSvg: e.qrSvg, secret: e.secret, otpauthUri: e.otpauthUri,
+    expiresAt: e.expiresAt, deviceName: e.deviceName, accountName: r.accountName(ctx), issuer: r.service.issuer,
+  }), err ? err.status : 201);
+}
+
+export function setupRoutes(router: Router, r: Resolved): void {
+  const start = async (ctx: Context) => {
+    const user = requireUser(ctx, r);
+    await allowedToEnrol(r, user);
+    const body = bodyOf(ctx);
+    const started = await r.service.startEnrolment(user.uid, r.accountName(ctx), body.name, requestInfo(ctx, 'setup'));
+    if (wantsJson(ctx)) {
+      ctx.status = 201;
+      const { deviceName: _name, ...json } = started;
+      ctx.body = json;
+      return;
+    }
+    setupPage(ctx, r, started, returnToOf(ctx, body));
+  };
+  router.get('/setup', start);
+  router.post('/setup', start);
+
+  router.post('/setup/confirm', async (ctx) => {
+    const user = requireUser(ctx, r);
+    await allowedToEnrol(r, user);
+    const body = bodyOf(ctx);
+    const returnTo = returnToOf(ctx, body);
+    let done;
+    try {
+      done = await r.service.confirmEnrolment(user.uid, body.enrolmentId, body.code, requestInfo(ctx, 'setup/confirm'));
+    } catch (err) {
+      // A browser sees the same QR code again with the error, while it is still pending.
+      const pending = err instanceof TwoFactorError && err.code !== 'store_unavailable' && !wantsJson(ctx)
+        ? await r.service.resumeEnrolment(user.uid, body.enrolmentId, r.accountName(ctx)).catch(() => null)
+        : null;
+      if (pending) return setupPage(ctx, r, pending, returnTo, err as TwoFactorError);
+      throw err;
+    }
+    if (done.backupCodes) {
+      // The first device: this session has just proven the second factor.
+      await markVerified(ctx, r.sessionKey, user.uid, 'totp', done.generation, Date.now());
+    }
+    if (wantsJson(ctx)) {
+      ctx.body = { state: done.state, deviceId: done.deviceId, ...(done.backupCodes ? { backupCodes: done.backupCodes } : {}) };
+      return;
+    }
+    sendPage(ctx, r.views.setupDone({
+      ...pageBase(ctx, r, returnTo),
+      backupCodes: done.backupCodes,
+      continueUrl: returnTo ?? r.afterVerifyPath,
+      deviceName: done.deviceName,
+    }));
+  });
+}

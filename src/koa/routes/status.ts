@@ -1,0 +1,26 @@
+/** `GET /2fa`: the user's 2FA status, the session's, and a CSRF token. */
+import type Router from '@koa/router';
+import { csrfToken } from '../csrf.ts';
+import type { Resolved } from '../resolve-options.ts';
+import { requireUser, wantsJson } from './route-kit.ts';
+
+export function statusRoutes(router: Router, r: Resolved): void {
+  router.get('/', async (ctx) => {
+    const { uid, session } = requireUser(ctx, r);
+    const status = await r.service.status(uid);
+    if (!wantsJson(ctx)) {
+      ctx.redirect(status.state === 'active' ? r.afterVerifyPath : `${r.prefix}/setup`);
+      return;
+    }
+    const { generation, ...rest } = status;
+    ctx.body = {
+      ...rest,
+      session: {
+        verified: session.verifiedAt !== undefined && session.generation === generation,
+        verifiedAt: session.verifiedAt === undefined ? null : new Date(session.verifiedAt).toISOString(),
+        method: session.method ?? null,
+      },
+      csrfToken: csrfToken(ctx, r.sessionKey),
+    };
+  });
+}

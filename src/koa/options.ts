@@ -69,6 +69,10 @@ export interface TwoFactorOptions {
   views?: Partial<Views> | undefined;
   /** Receives audit events (never codes or secrets). */
   audit?: AuditHook | undefined;
+  /** Lifetime of a shown, unconfirmed secret. Default 10 minutes (`DEFAULT_ENROLMENT_TTL_MS`). */
+  enrolmentTtlMs?: number | undefined;
+  /** Most authenticators per user. Default 10 (`DEFAULT_MAX_DEVICES`). */
+  maxDevices?: number | undefined;
   /** Deadline for store calls of one operation. Default 1000 ms. */
   storeTimeoutMs?: number | undefined;
   /** Where warnings go. Default `console.warn`. */

@@ -48,6 +48,7 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
     records, guard, encryptionKeys,
     issuer: o.issuer ?? DEFAULT_ISSUER,
     totp: o.totp, limits: o.limits, audit: o.audit, storeTimeoutMs: o.storeTimeoutMs, logger: log,
+    enrolmentTtlMs: o.enrolmentTtlMs, maxDevices: o.maxDevices,
   });
   return {
     service,

@@ -277,7 +277,7 @@ export class TwoFactorService {
       used = await this.records.consumeBackupCode(userId, this.backupHash(userId, normalized, i));
     }
     if (!used) return this.failed(userId, await this.guard.recordFailure(userId, this.limits, now), info);
-    await this.guard.recordSuccess(userId);
+    await this.guard.recordSuccess(userId, this.limits, now);
     const remaining = Math.max(0, record.backupCodesRemaining - 1);
     this.audit('backup_code.used', userId, info, 'success', { remaining });
     this.audit('verification.succeeded', userId, info, 'success', { method: 'backup' });

@@ -3,7 +3,7 @@
  * because each method runs to completion on the event loop without awaiting.
  * Not shared between processes: use the Redis guard store for more than one.
  */
-import { addFailure, emptyFailureState, refusal, type FailureState } from '../core/failure-budget.ts';
+import { addFailure, afterSuccess, emptyFailureState, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
 import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
 
@@ -50,7 +50,7 @@ export class MemoryGuardStore implements GuardStore {
       if (last === undefined || c.step > last) {
         steps.set(c.deviceId, c.step);
         this.steps.set(userId, { value: steps, expiresAt: now + stepTtlMs });
-        this.failures.delete(userId);
+        this.succeed(userId, fail, l, now);
         return { kind: 'accepted', deviceId: c.deviceId, step: c.step };
       }
     }
@@ -76,8 +76,14 @@ export class MemoryGuardStore implements GuardStore {
     return { kind: 'rejected', lockedForMs };
   }
 
-  async recordSuccess(userId: string): Promise<void> {
-    this.failures.delete(userId);
+  async recordSuccess(userId: string, l: ResolvedLimits, now: number): Promise<void> {
+    this.succeed(userId, this.live(this.failures, userId) ?? emptyFailureState(), l, now);
+  }
+
+  private succeed(userId: string, fail: FailureState, l: ResolvedLimits, now: number): void {
+    const kept = afterSuccess(fail);
+    if (kept) this.failures.set(userId, { value: kept, expiresAt: now + l.failureMemoryMs });
+    else this.failures.delete(userId);
   }
 
   async resetUser(userId: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_FAILURE, runScript, type RedisClient } from './redis-scripts.ts';
+import { ATTEMPT, IP_FAILURE, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
 import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
 
 export interface RedisStoreOptions {
@@ -47,8 +47,8 @@ export class RedisGuardStore implements GuardStore {
     return this.attempt(userId, [], l, now, 1, true, false);
   }
 
-  async recordSuccess(userId: string): Promise<void> {
-    await this.redis.del(this.keys.failures(userId));
+  async recordSuccess(userId: string, l: ResolvedLimits): Promise<void> {
+    await runScript(this.redis, SUCCESS, [this.keys.failures(userId)], [l.failureMemoryMs]);
   }
 
   async resetUser(userId: string): Promise<void> {

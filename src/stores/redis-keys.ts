@@ -32,8 +32,9 @@ export interface RedisKeys {
   /**
    * Hash of the failure budget (window start, count, consecutive failures,
    * lockouts, locked-until), TTL = `failureMemoryMs` (90 days) after the last
-   * failure, refreshed by each one. Deleted by a success. It must outlive
-   * lockouts, or an expiry would reset the hard cap.
+   * failure, refreshed by each one. A success zeroes it but keeps the
+   * lockout count (the backoff level). It must outlive lockouts, or an expiry
+   * would reset the hard cap and the backoff.
    */
   failures(userId: string): string;
   /** Counter of failures from one IP, TTL = `ipWindowMs` (fixed window from the first failure). */

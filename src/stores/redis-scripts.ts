@@ -43,7 +43,12 @@ for i = 11, #ARGV, 2 do
   if last == nil or step > last then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    redis.call('DEL', KEYS[2])
+    if k > 0 then
+      redis.call('HSET', KEYS[2], 'ws', 0, 'n', 0, 'c', 0, 'lu', 0)
+      redis.call('PEXPIRE', KEYS[2], ARGV[8])
+    else
+      redis.call('DEL', KEYS[2])
+    end
     return {'accepted', ARGV[i], step}
   end
 end
@@ -62,6 +67,18 @@ end
 redis.call('HSET', KEYS[2], 'ws', string.format('%d', ws), 'n', n, 'c', c, 'k', k, 'lu', string.format('%d', lu))
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 return {'rejected', lock}
+`);
+
+/** KEYS: failures. ARGV: memoryMs. `afterSuccess` of src/core/failure-budget.ts. */
+export const SUCCESS = script(`
+local k = tonumber(redis.call('HGET', KEYS[1], 'k')) or 0
+if k > 0 then
+  redis.call('HSET', KEYS[1], 'ws', 0, 'n', 0, 'c', 0, 'lu', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
 `);
 
 /** KEYS: ip counter. ARGV: windowMs. A fixed window starting at the first failure. */

@@ -87,15 +87,15 @@ export interface GuardStore {
   /**
    * One atomic decision: refuse if locked or capped; else claim the first
    * candidate whose step is later than its device's last accepted step and
-   * clear the failures; else count a failure (when `countFailure`).
+   * start the budget over (`afterSuccess`); else count a failure (when `countFailure`).
    */
   attemptTotp(userId: string, candidates: StepCandidate[], limits: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome>;
   /** Remaining lockout in ms, 0 when none. Backup codes pass the hard cap. */
   lockRemaining(userId: string, now: number): Promise<number>;
   /** Counts a failure for a check that is not a TOTP (backup code, password). */
   recordFailure(userId: string, limits: ResolvedLimits, now: number): Promise<AttemptOutcome>;
-  /** Clears the failure history after a successful second factor. */
-  recordSuccess(userId: string): Promise<void>;
+  /** Starts the failure budget over after a successful second factor (see `afterSuccess`). */
+  recordSuccess(userId: string, limits: ResolvedLimits, now: number): Promise<void>;
   /** Forgets replay state and failures (admin reset, disable). */
   resetUser(userId: string): Promise<void>;
   /** Failures from this IP in the current window. */

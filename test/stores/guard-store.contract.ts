@@ -1,0 +1,309 @@
+/**
+ * The GuardStore contract: every implementation (memory, Redis, Redis
+ * Cluster) runs these same tests. Times passed as `now` are real (around
+ * Date.now()), because stores also expire state with the real clock.
+ */
+import { expect } from 'chai';
+import { resolveLimits } from '../../src/core/limits.ts';
+import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from '../../src/stores/types.ts';
+import type { StoreHandle } from './record-store.contract.ts';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Long enough that nothing expires during a test, as the service computes it for window 1. */
+const STEP_TTL = 3 * 30_000 + 30_000;
+/** Small budget: lock on the 3rd failure for 1 s, doubling to at most 4 s; hard cap 6. */
+const LIMITS = resolveLimits({ maxFailures: 3, failureWindowMs: 10_000, lockoutMs: 1_000, maxLockoutMs: 4_000, hardCap: 6, ipWindowMs: 60_000 });
+
+function enrolment(userId: string, id: string, expiresAt: number): PendingEnrolment {
+  return { id, userId, name: 'Phone', sealedSecret: `v1.k.iv.tag.${id}`, createdAt: expiresAt - 600_000, expiresAt };
+}
+
+export function guardStoreContract(name: string, makeStore: () => Promise<StoreHandle<GuardStore>>): void {
+  describe(`${name}: GuardStore contract`, () => {
+    let store: GuardStore;
+    let cleanup: (() => Promise<void>) | undefined;
+    /** A real "now" taken at the start of each test; later moments are offsets from it. */
+    let t: number;
+    /** A time step near t (the exact value does not matter to the store). */
+    let S: number;
+
+    beforeEach(async () => {
+      const made = await makeStore();
+      store = made.store;
+      cleanup = made.cleanup;
+      t = Date.now();
+      S = Math.floor(t / 30_000);
+    });
+
+    afterEach(async () => {
+      await cleanup?.();
+      cleanup = undefined;
+    });
+
+    const attempt = (userId: string, candidates: StepCandidate[], now: number, countFailure = true, limits = LIMITS) =>
+      store.attemptTotp(userId, candidates, limits, now, STEP_TTL, countFailure);
+    const fail = (userId: string, now: number, limits = LIMITS) => attempt(userId, [], now, true, limits);
+
+    describe('enrolments', () => {
+      it('saves, gets and deletes a pending enrolment', async () => {
+        const e = enrolment('u', 'e1', t + 600_000);
+        await store.saveEnrolment(e);
+        expect(await store.getEnrolment('u', 'e1')).to.deep.equal(e);
+        await store.deleteEnrolment('u', 'e1');
+        expect(await store.getEnrolment('u', 'e1')).to.equal(null);
+        await store.deleteEnrolment('u', 'e1');
+      });
+
+      it('returns null for an unknown id or another user\'s enrolment', async () => {
+        await store.saveEnrolment(enrolment('u', 'e1', t + 600_000));
+        expect(await store.getEnrolment('u', 'e2')).to.equal(null);
+        expect(await store.getEnrolment('other', 'e1')).to.equal(null);
+      });
+
+      it('keeps several enrolments of one user apart', async () => {
+        await store.saveEnrolment(enrolment('u', 'e1', t + 600_000));
+        await store.saveEnrolment(enrolment('u', 'e2', t + 600_000));
+        await store.deleteEnrolment('u', 'e1');
+        expect(await store.getEnrolment('u', 'e2')).to.deep.equal(enrolment('u', 'e2', t + 600_000));
+      });
+
+      it('forgets an enrolment at its expiresAt', async () => {
+        const e = enrolment('u', 'e1', Date.now() + 250);
+        await store.saveEnrolment(e);
+        expect(await store.getEnrolment('u', 'e1')).to.deep.equal(e);
+        await sleep(350);
+        expect(await store.getEnrolment('u', 'e1')).to.equal(null);
+      });
+    });
+
+    describe('attemptTotp replay protection', () => {
+      it('accepts a step once per device and refuses a replay or an earlier step', async () => {
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t)).to.deep.equal({ kind: 'accepted', deviceId: 'd1', step: S });
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await attempt('u', [{ deviceId: 'd1', step: S - 1 }], t + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await attempt('u', [{ deviceId: 'd1', step: S + 1 }], t + 3)).to.deep.equal({ kind: 'accepted', deviceId: 'd1', step: S + 1 });
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 4)).to.deep.include({ kind: 'rejected' });
+      });
+
+      it('keeps separate replay state for two devices', async () => {
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t)).to.deep.include({ kind: 'accepted', deviceId: 'd1' });
+        expect(await attempt('u', [{ deviceId: 'd2', step: S }], t)).to.deep.include({ kind: 'accepted', deviceId: 'd2' });
+        expect(await attempt('u', [{ deviceId: 'd2', step: S }], t)).to.deep.include({ kind: 'rejected' });
+      });
+
+      it('keeps separate replay state for two users', async () => {
+        expect(await attempt('u1', [{ deviceId: 'd', step: S }], t)).to.deep.include({ kind: 'accepted' });
+        expect(await attempt('u2', [{ deviceId: 'd', step: S }], t)).to.deep.include({ kind: 'accepted' });
+      });
+
+      it('claims the first candidate that is still fresh', async () => {
+        await attempt('u', [{ deviceId: 'd1', step: S }], t);
+        const out = await attempt('u', [{ deviceId: 'd1', step: S }, { deviceId: 'd2', step: S }, { deviceId: 'd3', step: S }], t);
+        expect(out).to.deep.equal({ kind: 'accepted', deviceId: 'd2', step: S });
+        // d3 was not claimed by that attempt.
+        expect(await attempt('u', [{ deviceId: 'd3', step: S }], t)).to.deep.include({ kind: 'accepted', deviceId: 'd3' });
+      });
+
+      it('lets exactly one of 50 concurrent attempts with the same candidate through', async () => {
+        const limits = resolveLimits({ maxFailures: 100, hardCap: 100 });
+        const outs = await Promise.all(Array.from({ length: 50 }, () => attempt('u', [{ deviceId: 'd1', step: S }], t, true, limits)));
+        expect(outs.filter((o) => o.kind === 'accepted')).to.have.length(1);
+        expect(outs.filter((o) => o.kind === 'rejected')).to.have.length(49);
+      });
+
+      it('lets exactly one of 50 concurrent attempts through even when failures lock the user', async () => {
+        const outs = await Promise.all(Array.from({ length: 50 }, () => attempt('u', [{ deviceId: 'd1', step: S }], t)));
+        expect(outs.filter((o) => o.kind === 'accepted')).to.have.length(1);
+      });
+
+      it('does not count a rejected attempt when countFailure is false', async () => {
+        await attempt('u', [{ deviceId: 'd1', step: S }], t);
+        for (let i = 0; i < LIMITS.maxFailures + 2; i++) {
+          expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + i, false)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        }
+        expect(await store.lockRemaining('u', t + 10)).to.equal(0);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S + 1 }], t + 10)).to.deep.include({ kind: 'accepted' });
+      });
+
+      it('forgets the steps after stepTtlMs', async () => {
+        const now = Date.now();
+        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, now, 200, true)).to.deep.include({ kind: 'accepted' });
+        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, now, 200, false)).to.deep.include({ kind: 'rejected' });
+        await sleep(300);
+        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, Date.now(), 200, true)).to.deep.include({ kind: 'accepted' });
+      });
+    });
+
+    describe('failure budget', () => {
+      it('counts failures to a lockout at maxFailures', async () => {
+        expect(await fail('u', t)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await store.lockRemaining('u', t + 1)).to.equal(0);
+        expect(await fail('u', t + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+        expect(await store.lockRemaining('u', t + 2)).to.equal(1_000);
+        expect(await store.lockRemaining('u', t + 502)).to.equal(500);
+        expect(await store.lockRemaining('u', t + 1_002)).to.equal(0);
+      });
+
+      it('counts a replayed code as a failure', async () => {
+        await attempt('u', [{ deviceId: 'd1', step: S }], t);
+        await attempt('u', [{ deviceId: 'd1', step: S }], t + 1);
+        await attempt('u', [{ deviceId: 'd1', step: S - 1 }], t + 2);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+      });
+
+      it('refuses even a valid candidate while locked, with the time left', async () => {
+        for (let i = 0; i < 3; i++) await fail('u', t + i);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 100)).to.deep.equal({ kind: 'locked', retryAfterMs: 902 });
+        // The refused step was not claimed: it works once the lockout is over.
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 1_002)).to.deep.include({ kind: 'accepted' });
+      });
+
+      it('clears the failures on recordSuccess', async () => {
+        for (let i = 0; i < 3; i++) await fail('u', t + i);
+        await store.recordSuccess('u');
+        expect(await store.lockRemaining('u', t + 10)).to.equal(0);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 10)).to.deep.include({ kind: 'accepted' });
+        // A fresh budget: two more failures do not lock.
+        await fail('u', t + 11);
+        expect(await fail('u', t + 12)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+
+      it('clears the failures on an accepted code', async () => {
+        await fail('u', t);
+        await fail('u', t + 1);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 2)).to.deep.include({ kind: 'accepted' });
+        expect(await fail('u', t + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', t + 4)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+
+      it('shares one budget between recordFailure and attemptTotp', async () => {
+        expect(await store.recordFailure('u', LIMITS, t)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await store.recordFailure('u', LIMITS, t + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+        expect(await store.recordFailure('u', LIMITS, t + 3)).to.deep.equal({ kind: 'locked', retryAfterMs: 999 });
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 4)).to.deep.equal({ kind: 'locked', retryAfterMs: 998 });
+      });
+
+      it('keeps each user\'s budget apart', async () => {
+        for (let i = 0; i < 3; i++) await fail('u1', t + i);
+        expect(await store.lockRemaining('u1', t + 3)).to.be.above(0);
+        expect(await store.lockRemaining('u2', t + 3)).to.equal(0);
+        expect(await attempt('u2', [{ deviceId: 'd1', step: S }], t + 3)).to.deep.include({ kind: 'accepted' });
+      });
+
+      it('starts a new window after failureWindowMs', async () => {
+        await fail('u', t);
+        await fail('u', t + 1);
+        // 10 s later the window has moved on: two more failures, no lockout yet.
+        expect(await fail('u', t + 10_000)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', t + 10_001)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', t + 10_002)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+      });
+
+      it('doubles each further lockout up to maxLockoutMs', async () => {
+        const limits = resolveLimits({ maxFailures: 1, lockoutMs: 1_000, maxLockoutMs: 3_000, hardCap: 10 });
+        const got: number[] = [];
+        let now = t;
+        for (let k = 0; k < 4; k++) {
+          const out = await fail('u', now, limits);
+          expect(out.kind).to.equal('rejected');
+          const lock = out.kind === 'rejected' ? out.lockedForMs : -1;
+          got.push(lock);
+          now += lock;
+        }
+        expect(got).to.deep.equal([1_000, 2_000, 3_000, 3_000]);
+      });
+
+      it('gives a fresh window when a lockout ends', async () => {
+        for (let i = 0; i < 3; i++) await fail('u', t + i);
+        const end = t + 2 + 1_000;
+        expect(await fail('u', end)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', end + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', end + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 2_000 });
+      });
+
+      it('at the hard cap answers capped to attemptTotp, while recordFailure and lockRemaining still work', async () => {
+        // Two lockouts of 3 failures: 6 consecutive failures = hardCap.
+        for (let i = 0; i < 3; i++) await fail('u', t + i);
+        const second = t + 2 + 1_000;
+        for (let i = 0; i < 3; i++) await fail('u', second + i);
+        const after = second + 2 + 2_000;
+        expect(await store.lockRemaining('u', after)).to.equal(0);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], after)).to.deep.equal({ kind: 'capped' });
+        expect(await attempt('u', [], after + 1)).to.deep.equal({ kind: 'capped' });
+        // Still locked before that: the lockout is reported first.
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], after - 1)).to.deep.equal({ kind: 'locked', retryAfterMs: 1 });
+        // Non-TOTP checks are still judged and counted.
+        expect(await store.recordFailure('u', LIMITS, after + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await store.recordFailure('u', LIMITS, after + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await store.recordFailure('u', LIMITS, after + 4)).to.deep.equal({ kind: 'rejected', lockedForMs: 4_000 });
+        expect(await store.lockRemaining('u', after + 5)).to.equal(3_999);
+        // A success (backup code) lifts the cap.
+        await store.recordSuccess('u');
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], after + 6)).to.deep.include({ kind: 'accepted' });
+      });
+
+      it('forgets the failure history after failureMemoryMs', async () => {
+        const limits = resolveLimits({ maxFailures: 3, failureWindowMs: 60_000, failureMemoryMs: 200 });
+        const now = Date.now();
+        await fail('u', now, limits);
+        await fail('u', now + 1, limits);
+        await sleep(300);
+        const later = Date.now();
+        expect(await fail('u', later, limits)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', later + 1, limits)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+    });
+
+    describe('resetUser', () => {
+      it('clears the replay steps and the failures', async () => {
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t)).to.deep.include({ kind: 'accepted' });
+        for (let i = 0; i < 3; i++) await fail('u', t + 1 + i);
+        expect(await store.lockRemaining('u', t + 10)).to.be.above(0);
+        await store.resetUser('u');
+        expect(await store.lockRemaining('u', t + 10)).to.equal(0);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 10)).to.deep.equal({ kind: 'accepted', deviceId: 'd1', step: S });
+      });
+
+      it('leaves other users and pending enrolments alone', async () => {
+        await attempt('other', [{ deviceId: 'd1', step: S }], t);
+        await store.saveEnrolment(enrolment('u', 'e1', t + 600_000));
+        await store.resetUser('u');
+        expect(await attempt('other', [{ deviceId: 'd1', step: S }], t)).to.deep.include({ kind: 'rejected' });
+        expect(await store.getEnrolment('u', 'e1')).to.not.equal(null);
+      });
+    });
+
+    describe('per-IP counter', () => {
+      it('starts at 0 and counts each failure', async () => {
+        expect(await store.ipFailures('203.0.113.7')).to.equal(0);
+        await store.recordIpFailure('203.0.113.7', LIMITS);
+        await store.recordIpFailure('203.0.113.7', LIMITS);
+        await store.recordIpFailure('2001:db8::1', LIMITS);
+        expect(await store.ipFailures('203.0.113.7')).to.equal(2);
+        expect(await store.ipFailures('2001:db8::1')).to.equal(1);
+        expect(await store.ipFailures('198.51.100.1')).to.equal(0);
+      });
+
+      it('counts every one of many concurrent failures', async () => {
+        await Promise.all(Array.from({ length: 30 }, () => store.recordIpFailure('203.0.113.8', LIMITS)));
+        expect(await store.ipFailures('203.0.113.8')).to.equal(30);
+      });
+
+      it('expires ipWindowMs after the first failure', async () => {
+        const limits = resolveLimits({ ipWindowMs: 200 });
+        await store.recordIpFailure('203.0.113.9', limits);
+        await store.recordIpFailure('203.0.113.9', limits);
+        expect(await store.ipFailures('203.0.113.9')).to.equal(2);
+        await sleep(300);
+        expect(await store.ipFailures('203.0.113.9')).to.equal(0);
+        await store.recordIpFailure('203.0.113.9', limits);
+        expect(await store.ipFailures('203.0.113.9')).to.equal(1);
+      });
+    });
+  });
+}
+
+export type { AttemptOutcome };

@@ -1,5 +1,9 @@
+import { accountPage } from './account.ts';
+import { adminPage } from './admin.ts';
+import { backupCodesPage } from './backup-codes.ts';
 import { setupPage } from './setup.ts';
 import { setupDonePage } from './setup-done.ts';
+import { setupRequiredPage } from './setup-required.ts';
 import type { Views } from './types.ts';
 import { verifyPage } from './verify.ts';
 
@@ -8,11 +12,31 @@ export const defaultViews: Views = {
   setup: setupPage,
   setupDone: setupDonePage,
   verify: verifyPage,
+  account: accountPage,
+  backupCodes: backupCodesPage,
+  setupRequired: setupRequiredPage,
+  admin: adminPage,
 };
 
+export { adminPage } from './admin.ts';
+
 export { escapeHtml, html, raw, SafeHtml, type HtmlValue } from './html.ts';
-export { errorAlert, humanDuration, layout, safeHref, type LayoutOptions } from './layout.ts';
+export { errorAlert, humanDuration, layout, returnToField, safeHref, type LayoutOptions } from './layout.ts';
 export { setupPage, groupSecret } from './setup.ts';
 export { setupDonePage } from './setup-done.ts';
 export { verifyPage } from './verify.ts';
-export type { PageBase, SetupDonePageData, SetupPageData, VerifyPageData, Views } from './types.ts';
+export { accountPage, formatUtcDateTime } from './account.ts';
+export { backupCodesDataUrl, backupCodesList, backupCodesPage, backupCodesText } from './backup-codes.ts';
+export { setupRequiredPage } from './setup-required.ts';
+export type {
+  AdminPageData,
+  AccountPageData,
+  BackupCodesPageData,
+  DeviceView,
+  PageBase,
+  SetupDonePageData,
+  SetupPageData,
+  SetupRequiredPageData,
+  VerifyPageData,
+  Views,
+} from './types.ts';

@@ -29,7 +29,25 @@ a{color:#1d4ed8}
 .backup-codes{columns:2;column-gap:2rem;font-size:1.05rem;padding-left:2rem}
 .backup-codes li{margin:.25rem 0}
 nav{margin-top:1.5rem}
-@media (max-width:30rem){body{padding:0}main{margin:0;border:0;border-radius:0;min-height:100vh}}
+.button.secondary{color:#1d4ed8;background:#fff;border:1px solid #1d4ed8}
+.button.secondary:hover{background:#eff6ff}
+button.danger{background:#b91c1c}button.danger:hover{background:#991b1b}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}
+.actions .button{margin:0;text-align:center}
+ul.devices{list-style:none;margin:0;padding:0}
+ul.devices>li{border-top:1px solid #e5e7eb;padding:.75rem 0}
+ul.devices>li:last-child{border-bottom:1px solid #e5e7eb}
+.device-name{font-size:1rem;margin:0;overflow-wrap:anywhere}
+.device form{margin-top:.75rem}
+.device button{margin-top:.5rem}
+table.users{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
+table.users th,table.users td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #e5e7eb}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+select{font-size:1rem;padding:.4rem;margin:.25rem 0 .75rem;display:block}
+input[type=password]{display:block;width:100%;font-size:1rem;padding:.5rem;margin:.25rem 0 .75rem}
+input[type=text].plain{font-family:inherit;font-size:1rem;letter-spacing:normal}
+@media (max-width:30rem){body{padding:0}main{margin:0;border:0;border-radius:0;min-height:100vh}
+.actions{flex-direction:column}.actions .button{display:block;width:100%}}
 @media print{
 body{background:#fff;padding:0}
 main{border:0;margin:0;max-width:none}

@@ -1,3 +1,4 @@
+import { backupCodesList } from './backup-codes.ts';
 import { html } from './html.ts';
 import { errorAlert, layout, safeHref } from './layout.ts';
 import type { SetupDonePageData } from './types.ts';
@@ -10,9 +11,7 @@ export function setupDonePage(d: SetupDonePageData): string {
 <h2 id="backup-codes-heading">Your backup codes</h2>
 <p>Keep them carefully, they will no longer be displayed. Each code is for single use only.
 Type one instead of the code from your app if you lose your phone.</p>
-<ol class="backup-codes">
-${codes.map((c) => html`<li><code>${c}</code></li>\n`)}</ol>
-<p class="muted">Print this page or write them down.</p>
+${backupCodesList(codes)}
 </section>`
     : '';
 

@@ -58,9 +58,59 @@ export interface VerifyPageData extends PageBase {
   title: string;
 }
 
+/** One linked authenticator as the account page lists it. */
+export interface DeviceView {
+  id: string;
+  name: string;
+  /** ISO times. */
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** The "Two-factor authentication" account page: devices, codes, actions. */
+export interface AccountPageData extends PageBase {
+  state: 'none' | 'pending' | 'active';
+  /** Required by policy: disabling is refused, the last device cannot be removed. */
+  required: boolean;
+  devices: DeviceView[];
+  backupCodesRemaining: number;
+  /** A success notice ("Backup codes regenerated", "Phone removed"). */
+  notice?: string | undefined;
+}
+
+/** Fresh backup codes after regeneration, shown this once. */
+export interface BackupCodesPageData extends PageBase {
+  backupCodes: string[];
+  continueUrl: string;
+}
+
+/**
+ * Shown when an action needs active 2FA and the user has none:
+ * "Activate now" (setup, then back to the action) or "Activate later".
+ */
+export interface SetupRequiredPageData extends PageBase {
+  /** Setup page URL carrying a returnTo back to the action. */
+  activateUrl: string;
+  /** Where "Activate later" leads (where the user came from). */
+  laterUrl: string;
+  /** Why it is needed, e.g. "Taking control of a remote session needs two-factor authentication." */
+  reason: string;
+}
+
+/** The admin's user list: state per user, the global flag, the actions. */
+export interface AdminPageData extends PageBase {
+  requireAll: boolean;
+  users: { id: string; username: string; state: 'none' | 'pending' | 'active'; required: boolean }[];
+  notice?: string | undefined;
+}
+
 /** Every default page; the `views` option takes a `Partial<Views>`. */
 export interface Views {
   setup(data: SetupPageData): string;
   setupDone(data: SetupDonePageData): string;
   verify(data: VerifyPageData): string;
+  account(data: AccountPageData): string;
+  backupCodes(data: BackupCodesPageData): string;
+  setupRequired(data: SetupRequiredPageData): string;
+  admin(data: AdminPageData): string;
 }

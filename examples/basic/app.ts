@@ -12,9 +12,9 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { twoFactor, createRedisClient, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
-import { checkPassword, findById, type User } from './users.ts';
+import { checkPassword, findById, listUsers, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
-import { dashboardPage, loginPage } from './pages.ts';
+import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
 
 export interface ExampleOptions {
   /** Redis for sessions and 2FA stores; in memory when absent. */
@@ -25,6 +25,8 @@ export interface ExampleOptions {
   twoFactor?: Partial<TwoFactorOptions> | undefined;
   /** Audit sink; default: one JSON line per event on stdout. */
   audit?: ((e: AuditEvent) => void) | undefined;
+  /** Step-up freshness for "take control", in ms. Default: any verified session. */
+  takeControlMaxAgeMs?: number | undefined;
   /** Cookie signing keys. Default: random per process. */
   cookieKeys?: string[] | undefined;
 }
@@ -46,6 +48,9 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
     redis,
     encryptionKeys: o.encryptionKeys,
     audit: o.audit ?? ((e) => console.log(JSON.stringify({ audit: e }))),
+    canManage: (user: User) => user.role === 'admin',
+    verifyPassword: (user: User, password: string) => checkPassword(user.username, password) !== null,
+    listUsers: () => listUsers().map(({ id, username }) => ({ id, username })),
     ...o.twoFactor,
   });
 
@@ -105,6 +110,20 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
     const { state } = await tf.service.sessionState(user.id);
     if (wantsJson(ctx)) ctx.body = { user, twoFactor: state };
     else { ctx.type = 'html'; ctx.body = dashboardPage(user, state === 'active'); }
+  });
+  // The privileged action: needs active 2FA, passed within maxAge if set.
+  const stepUp = tf.requireStepUp({
+    maxAge: o.takeControlMaxAgeMs,
+    reason: 'Taking control of a remote session needs two-factor authentication.',
+  });
+  router.get('/remote/take-control', stepUp, (ctx) => {
+    ctx.type = 'html';
+    ctx.body = takeControlPage(ctx.state.user as User);
+  });
+  router.post('/remote/take-control', stepUp, (ctx) => {
+    const session = { id: randomBytes(8).toString('hex'), startedAt: new Date().toISOString() };
+    if (wantsJson(ctx)) ctx.body = { started: true, session };
+    else { ctx.type = 'html'; ctx.body = takeControlPage(ctx.state.user as User, session.id); }
   });
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -24,7 +24,23 @@ export function dashboardPage(user: User, twoFactorActive: boolean): string {
     body: html`<h1>Dashboard</h1>
 <p>Signed in as <strong>${user.username}</strong>.</p>
 <p>Two-factor authentication is ${twoFactorActive ? 'on' : 'off'}.</p>
-${twoFactorActive ? '' : html`<p><a class="button" href="/2fa/setup">Set up two-factor authentication</a></p>`}
+<p><a class="button" href="/remote/take-control">Take control</a> of a remote session (needs two-factor authentication).</p>
+<p><a href="/2fa">${twoFactorActive ? 'Manage two-factor authentication' : 'Set up two-factor authentication'}</a></p>
+${user.role === 'admin' ? html`<p><a href="/2fa/admin/users">Two-factor policy for users</a></p>` : ''}
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+  });
+}
+
+export function takeControlPage(user: User, sessionId?: string): string {
+  return layout({
+    title: 'Take control',
+    body: sessionId
+      ? html`<h1>Remote session started</h1>
+<p role="status">You (${user.username}) are now in control of remote session <code>${sessionId}</code>.</p>
+<p><a href="/dashboard">Back to the dashboard</a></p>`
+      : html`<h1>Take control</h1>
+<p>Start a remote control session as ${user.username}.</p>
+<form method="post" action="/remote/take-control"><button type="submit">Start the session</button></form>
+<p><a href="/dashboard">Back to the dashboard</a></p>`,
   });
 }

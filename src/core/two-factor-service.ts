@@ -252,6 +252,136 @@ export class TwoFactorService {
     });
   }
 
+  /** Replaces the backup codes after a fresh code; the old set dies at once. */
+  regenerateBackupCodes(userId: string, codeInput: unknown, info: RequestInfo): Promise<{ backupCodes: string[]; generation: number }> {
+    return this.guarded(async () => {
+      await this.checkSecondFactor(userId, codeInput, info);
+      const backupCodes = generateBackupCodes(BACKUP_CODE_COUNT);
+      await this.records.replaceBackupCodes(userId, backupCodes.map((c) => this.backupHash(userId, normalizeBackupCode(c)!, 0)));
+      const generation = await this.records.bumpGeneration(userId);
+      this.audit('backup_codes.regenerated', userId, info, 'success', {});
+      return { backupCodes, generation };
+    });
+  }
+
+  /** Unlinks one authenticator after a fresh code; refused for the last one while 2FA is required. */
+  removeDevice(userId: string, deviceIdInput: unknown, codeInput: unknown, info: RequestInfo): Promise<{ state: TwoFactorState; generation: number }> {
+    const deviceId = readStringField(deviceIdInput, 'id', 64, true)!;
+    readCodeField(codeInput);
+    return this.guarded(async () => {
+      const [record, required] = await this.recordAndRequirement(userId);
+      if (!record.devices.some((d) => d.id === deviceId)) {
+        throw new TwoFactorError('invalid_input', { field: 'id' }, 'No authenticator with that id.');
+      }
+      if (required && record.devices.length === 1) {
+        throw new TwoFactorError('conflict', {}, 'Two-factor authentication is required: add another authenticator before removing the last one.');
+      }
+      await this.checkSecondFactor(userId, codeInput, info);
+      await this.records.removeDevice(userId, deviceId);
+      const last = record.devices.length === 1;
+      if (last) await this.records.clearFactors(userId);
+      const generation = await this.records.bumpGeneration(userId);
+      this.audit('device.removed', userId, info, 'success', { deviceId, lastDevice: last });
+      return { state: twoFactorState(!last, required), generation };
+    });
+  }
+
+  renameDevice(userId: string, deviceIdInput: unknown, nameInput: unknown, info: RequestInfo): Promise<void> {
+    const deviceId = readStringField(deviceIdInput, 'id', 64, true)!;
+    const name = readStringField(nameInput, 'name', MAX_NAME_LENGTH, true)!;
+    return this.guarded(async () => {
+      if (!(await this.records.renameDevice(userId, deviceId, name))) {
+        throw new TwoFactorError('invalid_input', { field: 'id' }, 'No authenticator with that id.');
+      }
+      this.audit('device.renamed', userId, info, 'success', { deviceId });
+    });
+  }
+
+  /** Turns 2FA off after a fresh code: devices and backup codes go. Refused while required. */
+  disable(userId: string, codeInput: unknown, info: RequestInfo): Promise<{ state: TwoFactorState; generation: number }> {
+    readCodeField(codeInput);
+    return this.guarded(async () => {
+      const [, required] = await this.recordAndRequirement(userId);
+      if (required) {
+        throw new TwoFactorError('forbidden', {}, 'Two-factor authentication is required for your account and cannot be turned off.');
+      }
+      await this.checkSecondFactor(userId, codeInput, info);
+      await this.records.clearFactors(userId);
+      const generation = await this.records.bumpGeneration(userId);
+      this.audit('disabled', userId, info, 'success', {});
+      return { state: 'none', generation };
+    });
+  }
+
+  /**
+   * Confirms an admin action with the admin's own password. A wrong password
+   * counts against the admin's failure budget, like a wrong code.
+   */
+  confirmAdmin(adminId: string, checkPassword: () => Promise<boolean>, info: RequestInfo): Promise<void> {
+    return this.guarded(async () => {
+      const now = this.now();
+      const locked = await this.guard.lockRemaining(adminId, now);
+      if (locked > 0) throw this.lockedError(locked);
+      if (await checkPassword()) return;
+      const outcome = await this.guard.recordFailure(adminId, this.limits, now);
+      this.audit('verification.failed', adminId, info, 'failure', { method: 'password' });
+      if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) this.audit('lockout', adminId, info, 'failure', { lockedForMs: outcome.lockedForMs });
+      if (outcome.kind === 'locked') throw this.lockedError(outcome.retryAfterMs);
+      throw new TwoFactorError('forbidden', { field: 'password' }, 'That password is not right.');
+    });
+  }
+
+  /** Each listed user's state and requirement, and the global flag. */
+  usersOverview(users: { id: string; username: string }[]): Promise<{ requireAll: boolean; users: { id: string; username: string; state: TwoFactorState; required: boolean }[] }> {
+    return this.guarded(async () => {
+      const [policy, records] = await Promise.all([this.records.getPolicy(), Promise.all(users.map((u) => this.records.get(u.id)))]);
+      return {
+        requireAll: policy.requireAll,
+        users: users.map((u, i) => {
+          const required = policy.requireAll || records[i]!.required;
+          return { id: u.id, username: u.username, state: twoFactorState(records[i]!.devices.length > 0, required), required };
+        }),
+      };
+    });
+  }
+
+  setPolicy(requireAllInput: unknown, info: RequestInfo): Promise<{ requireAll: boolean }> {
+    if (typeof requireAllInput !== 'boolean') throw new TwoFactorError('invalid_input', { field: 'requireAll' }, 'requireAll must be true or false.');
+    return this.guarded(async () => {
+      await this.records.setPolicy({ requireAll: requireAllInput });
+      this.audit('policy.changed', info.actor ?? '', info, 'success', { requireAll: requireAllInput });
+      return { requireAll: requireAllInput };
+    });
+  }
+
+  /** Requires (or stops requiring) 2FA for chosen users; a conflict while it is required for all. */
+  setRequired(userIdsInput: unknown, requiredInput: unknown, info: RequestInfo): Promise<{ userIds: string[]; required: boolean }> {
+    if (!Array.isArray(userIdsInput) || userIdsInput.length === 0 || userIdsInput.length > 1000 || !userIdsInput.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 256)) {
+      throw new TwoFactorError('invalid_input', { field: 'userIds' }, 'userIds must be a non-empty list of user ids.');
+    }
+    if (typeof requiredInput !== 'boolean') throw new TwoFactorError('invalid_input', { field: 'required' }, 'required must be true or false.');
+    const userIds = [...new Set(userIdsInput as string[])];
+    return this.guarded(async () => {
+      if ((await this.records.getPolicy()).requireAll) {
+        throw new TwoFactorError('conflict', {}, 'Two-factor authentication is required for all users; per-user settings are unavailable.');
+      }
+      await this.records.setRequired(userIds, requiredInput);
+      for (const id of userIds) this.audit('policy.changed', id, info, 'success', { required: requiredInput });
+      return { userIds, required: requiredInput };
+    });
+  }
+
+  /** Removes a user's 2FA (lost phone and codes) and ends their verified sessions. */
+  resetUser(userId: string, info: RequestInfo): Promise<{ state: TwoFactorState }> {
+    return this.guarded(async () => {
+      await this.records.clearFactors(userId);
+      await Promise.all([this.records.bumpGeneration(userId), this.guard.resetUser(userId)]);
+      const [, required] = await this.recordAndRequirement(userId);
+      this.audit('reset', userId, info, 'success', {});
+      return { state: twoFactorState(false, required) };
+    });
+  }
+
   private async checkTotp(record: UserRecord, code: string, info: RequestInfo): Promise<FactorChecked> {
     const now = this.now();
     const candidates: StepCandidate[] = [];

@@ -11,6 +11,7 @@ import { createGate } from './gate.ts';
 import type { TwoFactorOptions } from './options.ts';
 import { resolveOptions } from './resolve-options.ts';
 import { createRouter } from './routes/index.ts';
+import { createRequireStepUp, type StepUpOptions } from './require-step-up.ts';
 
 export interface TwoFactor {
   /** Mount after session and passport: blocks half-logged-in sessions. */
@@ -19,6 +20,8 @@ export interface TwoFactor {
   routes: Middleware;
   /** The framework-free service (for admin tools, tests, other adapters). */
   service: TwoFactorService;
+  /** Middleware for privileged routes: active 2FA, verified (within `maxAge`). */
+  requireStepUp(options?: StepUpOptions): Middleware;
   /** The mount prefix, e.g. `/2fa`. */
   prefix: string;
 }
@@ -26,7 +29,8 @@ export interface TwoFactor {
 export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
   const r = resolveOptions(options);
   const router = createRouter(r);
-  return { gate: createGate(r), routes: router.routes() as Middleware, service: r.service, prefix: r.prefix };
+  return { gate: createGate(r), routes: router.routes() as Middleware, service: r.service, requireStepUp: createRequireStepUp(r), prefix: r.prefix };
 }
 
 export type { TwoFactorOptions } from './options.ts';
+export type { StepUpOptions } from './require-step-up.ts';

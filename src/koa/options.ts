@@ -24,6 +24,13 @@ export const DEFAULT_AFTER_VERIFY_PATH = '/';
  */
 export const DEFAULT_STATE_CACHE_MS = 15_000;
 
+/**
+ * Adding an authenticator to an active account needs a second factor passed
+ * this recently (or a fresh code): a session left open on a shared computer
+ * should not be enough to link an attacker's phone.
+ */
+export const DEFAULT_RECENT_VERIFICATION_MS = 5 * 60_000;
+
 export interface TwoFactorOptions {
   /** Name shown in the authenticator app. Default `DEFAULT_ISSUER`. */
   issuer?: string | undefined;
@@ -63,8 +70,16 @@ export interface TwoFactorOptions {
   afterVerifyPath?: string | undefined;
   /** Key of the 2FA namespace in `ctx.session`. Default `DEFAULT_SESSION_KEY`. */
   sessionKey?: string | undefined;
+  /** See `DEFAULT_RECENT_VERIFICATION_MS`. */
+  recentVerificationMs?: number | undefined;
   /** See `DEFAULT_STATE_CACHE_MS`. */
   stateCacheMs?: number | undefined;
+  /** Who may manage the 2FA policy (admin routes). Default: nobody. */
+  canManage?: ((user: any, ctx: Context) => boolean | Promise<boolean>) | undefined;
+  /** Checks an admin's own password to confirm each admin change. Required for the admin routes. */
+  verifyPassword?: ((user: any, password: string) => boolean | Promise<boolean>) | undefined;
+  /** The app's users for the admin list (`id`, `username`). Required for `GET /2fa/admin/users`. */
+  listUsers?: (() => Promise<{ id: string; username: string }[]> | { id: string; username: string }[]) | undefined;
   /** Replaces any of the default pages. */
   views?: Partial<Views> | undefined;
   /** Receives audit events (never codes or secrets). */

@@ -10,7 +10,7 @@ import { defaultViews } from '../../views/index.ts';
 import type { Views } from '../../views/types.ts';
 import {
   DEFAULT_AFTER_VERIFY_PATH, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
-  DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptions,
+  DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, DEFAULT_RECENT_VERIFICATION_MS, type TwoFactorOptions,
 } from './options.ts';
 
 export interface Resolved {
@@ -21,8 +21,12 @@ export interface Resolved {
   logoutPath: string;
   afterVerifyPath: string;
   stateCacheMs: number;
+  recentVerificationMs: number;
   publicPaths: (string | RegExp)[];
   views: Views;
+  canManage(ctx: Context): Promise<boolean>;
+  verifyPassword(ctx: Context, password: string): Promise<boolean>;
+  listUsers(): Promise<{ id: string; username: string }[]>;
   /** The logged-in user's id, or null. */
   userId(ctx: Context): string | null;
   accountName(ctx: Context): string;
@@ -58,8 +62,21 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
     logoutPath: o.logoutPath ?? DEFAULT_LOGOUT_PATH,
     afterVerifyPath: o.afterVerifyPath ?? DEFAULT_AFTER_VERIFY_PATH,
     stateCacheMs: o.stateCacheMs ?? DEFAULT_STATE_CACHE_MS,
+    recentVerificationMs: o.recentVerificationMs ?? DEFAULT_RECENT_VERIFICATION_MS,
     publicPaths: o.publicPaths ?? [],
     views: { ...defaultViews, ...o.views },
+    async canManage(ctx) {
+      const user = getUser(ctx);
+      return Boolean(user && o.canManage && (await o.canManage(user, ctx)));
+    },
+    async verifyPassword(ctx, password) {
+      if (!o.verifyPassword) throw new Error('koa-two-factor: the admin routes need the `verifyPassword` option');
+      return Boolean(await o.verifyPassword(getUser(ctx), password));
+    },
+    async listUsers() {
+      if (!o.listUsers) throw new Error('koa-two-factor: GET /2fa/admin/users needs the `listUsers` option');
+      return (await o.listUsers()).map((u) => ({ id: String(u.id), username: String(u.username) }));
+    },
     userId(ctx) {
       const user = getUser(ctx);
       if (!user) return null;

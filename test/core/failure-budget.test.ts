@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addFailure, emptyFailureState, refusal, type FailureState } from '../../src/core/failure-budget.ts';
+import { addFailure, afterSuccess, emptyFailureState, refusal, type FailureState } from '../../src/core/failure-budget.ts';
 import { lockoutLength, resolveLimits, type ResolvedLimits } from '../../src/core/limits.ts';
 
 const MIN = 60_000;
@@ -121,6 +121,43 @@ describe('core/failure-budget', () => {
     expect(s.consecutive).to.equal(100);
     expect(refusal(s, defaults, t, true)).to.deep.equal({ kind: 'capped' });
     expect(refusal(s, defaults, t, false)).to.equal(null);
+  });
+
+  describe('afterSuccess', () => {
+    it('forgets everything when there was no lockout', () => {
+      const s = emptyFailureState();
+      failMany(s, defaults, 4, T0);
+      expect(afterSuccess(s)).to.equal(null);
+      expect(afterSuccess(emptyFailureState())).to.equal(null);
+    });
+
+    it('starts the window, the hard-cap count and any lockout over, but keeps the lockout count', () => {
+      const s = emptyFailureState();
+      failMany(s, defaults, 5, T0);
+      failMany(s, defaults, 5, s.lockedUntil);
+      const kept = afterSuccess(s);
+      expect(kept).to.deep.equal({ windowStart: 0, inWindow: 0, consecutive: 0, lockouts: 2, lockedUntil: 0 });
+      // It is a new object: the old state is not changed.
+      expect(s.lockouts).to.equal(2);
+      expect(s.consecutive).to.equal(10);
+    });
+
+    it('makes the next lockout after a success double rather than start at lockoutMs again', () => {
+      const s = emptyFailureState();
+      failMany(s, defaults, 5, T0);
+      const kept = afterSuccess(s)!;
+      const t = s.lockedUntil + MIN;
+      expect(refusal(kept, defaults, t, true)).to.equal(null);
+      expect(failMany(kept, defaults, 5, t)).to.deep.equal([0, 0, 0, 0, 30 * MIN]);
+    });
+
+    it('lifts the hard cap', () => {
+      const l = resolveLimits({ maxFailures: 3, hardCap: 3, lockoutMs: 1000 });
+      const s = emptyFailureState();
+      failMany(s, l, 3, T0);
+      expect(refusal(s, l, s.lockedUntil, true)).to.deep.equal({ kind: 'capped' });
+      expect(refusal(afterSuccess(s)!, l, s.lockedUntil, true)).to.equal(null);
+    });
   });
 
   describe('limits', () => {

@@ -60,7 +60,7 @@ for (const [mode] of modes) {
       expect(sidBefore).to.be.a('string');
       const verify = await again.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
       expect(verify.status).to.equal(200);
-      expect(verify.body).to.deep.equal({ verified: true, method: 'totp', backupCodesRemaining: 10 });
+      expect(verify.body).to.include({ verified: true, method: 'totp', backupCodesRemaining: 10 });
       expect(again.cookie('koa.sess')).to.be.a('string').and.not.equal(sidBefore);
 
       const dash = await again.get('/dashboard');

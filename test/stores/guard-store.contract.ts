@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { resolveLimits } from '../../src/core/limits.ts';
-import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from '../../src/stores/types.ts';
+import type { GuardStore, PendingEnrolment, StepCandidate } from '../../src/stores/types.ts';
 import type { StoreHandle } from './record-store.contract.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -160,14 +160,45 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 1_002)).to.deep.include({ kind: 'accepted' });
       });
 
-      it('clears the failures on recordSuccess', async () => {
+      it('starts the budget over on recordSuccess: no lockout, a fresh window', async () => {
         for (let i = 0; i < 3; i++) await fail('u', t + i);
-        await store.recordSuccess('u');
+        await store.recordSuccess('u', LIMITS, t + 5);
         expect(await store.lockRemaining('u', t + 10)).to.equal(0);
         expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 10)).to.deep.include({ kind: 'accepted' });
-        // A fresh budget: two more failures do not lock.
+        // A fresh window: two more failures do not lock.
         await fail('u', t + 11);
         expect(await fail('u', t + 12)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+
+      it('keeps the backoff level across a success: the next lockout still doubles', async () => {
+        for (let i = 0; i < 3; i++) await fail('u', t + i);
+        await store.recordSuccess('u', LIMITS, t + 5);
+        for (let i = 0; i < 2; i++) await fail('u', t + 10 + i);
+        expect(await fail('u', t + 12)).to.deep.equal({ kind: 'rejected', lockedForMs: 2_000 });
+      });
+
+      it('keeps the backoff level across an accepted code too', async () => {
+        for (let i = 0; i < 3; i++) await fail('u', t + i);
+        const end = t + 2 + 1_000;
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], end)).to.deep.include({ kind: 'accepted' });
+        await fail('u', end + 1);
+        await fail('u', end + 2);
+        expect(await fail('u', end + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 2_000 });
+      });
+
+      it('resets the hard-cap count on a success', async () => {
+        // 5 failures (one lockout), a success, then 5 more: 10 failures in all, never 6 in a row.
+        const limits = resolveLimits({ maxFailures: 5, lockoutMs: 1_000, hardCap: 6 });
+        for (let i = 0; i < 5; i++) await fail('u', t + i, limits);
+        await store.recordSuccess('u', limits, t + 1_004);
+        for (let i = 0; i < 4; i++) await fail('u', t + 1_005 + i, limits);
+        expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 1_010, true, limits)).to.deep.include({ kind: 'accepted' });
+      });
+
+      it('recordSuccess with no failure history leaves nothing behind', async () => {
+        await store.recordSuccess('u', LIMITS, t);
+        expect(await store.lockRemaining('u', t)).to.equal(0);
+        expect(await fail('u', t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
       });
 
       it('clears the failures on an accepted code', async () => {
@@ -241,7 +272,7 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         expect(await store.recordFailure('u', LIMITS, after + 4)).to.deep.equal({ kind: 'rejected', lockedForMs: 4_000 });
         expect(await store.lockRemaining('u', after + 5)).to.equal(3_999);
         // A success (backup code) lifts the cap.
-        await store.recordSuccess('u');
+        await store.recordSuccess('u', LIMITS, after + 5);
         expect(await attempt('u', [{ deviceId: 'd1', step: S }], after + 6)).to.deep.include({ kind: 'accepted' });
       });
 
@@ -305,5 +336,3 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
     });
   });
 }
-
-export type { AttemptOutcome };

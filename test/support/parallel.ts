@@ -69,3 +69,12 @@ export async function waitUntil(probe: () => Promise<boolean>, withinMs: number,
     await sleep(everyMs);
   }
 }
+
+/**
+ * Waits until the app's 2FA store answers. A client made with
+ * `createRedisClient` has no offline queue: requests that come before its
+ * connection is up fail (closed) instead of waiting for it.
+ */
+export async function storeReady(service: { sessionState(userId: string): Promise<unknown> }, withinMs = 5_000): Promise<void> {
+  await waitUntil(() => service.sessionState('readiness-probe').then(() => true), withinMs, 20);
+}

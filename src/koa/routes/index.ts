@@ -11,7 +11,9 @@ import type { Resolved } from '../resolve-options.ts';
 import { errorPage } from './route-kit.ts';
 import { setupRoutes } from './setup.ts';
 import { statusRoutes } from './status.ts';
-import { verifyRoutes } from './verify.ts';
+import { challengeRoutes } from './challenge.ts';
+import { accountRoutes } from './account.ts';
+import { adminRoutes } from './admin.ts';
 
 /** Bodies are tiny: a code, a name, an id. */
 const BODY_LIMIT = '16kb';
@@ -39,6 +41,8 @@ export function createRouter(r: Resolved): Router {
 
   statusRoutes(router, r);
   setupRoutes(router, r);
-  verifyRoutes(router, r);
+  challengeRoutes(router, r);
+  accountRoutes(router, r);
+  adminRoutes(router, r);
   return router;
 }

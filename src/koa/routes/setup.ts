@@ -11,11 +11,24 @@ import type { Resolved } from '../resolve-options.ts';
 import { isVerified, markVerified } from '../session-state.ts';
 import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, wantsJson, type RouteUser } from './route-kit.ts';
 
-async function allowedToEnrol(r: Resolved, user: RouteUser): Promise<void> {
-  const { state } = await r.service.sessionState(user.uid);
-  if (state === 'active' && !isVerified(user.session)) {
+/**
+ * A user with active 2FA adds a device only from a verified session, and to
+ * start one the verification must be recent or a fresh `code` must come along.
+ */
+async function allowedToEnrol(ctx: Context, r: Resolved, user: RouteUser, body: Record<string, unknown>, starting: boolean): Promise<void> {
+  const { state, generation } = await r.service.sessionState(user.uid);
+  if (state !== 'active') return;
+  const s = user.session;
+  if (!isVerified(s) || s.generation !== generation) {
     throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
   }
+  if (!starting || Date.now() - s.verifiedAt! <= r.recentVerificationMs) return;
+  if (body.code !== undefined) {
+    await r.service.checkSecondFactor(user.uid, body.code, requestInfo(ctx, 'setup'));
+    s.verifiedAt = Date.now();
+    return;
+  }
+  throw new TwoFactorError('step_up_required', { stepUpUrl: `${r.prefix}/step-up?returnTo=${encodeURIComponent(`${r.prefix}/setup`)}` });
 }
 
 function setupPage(ctx: Context, r: Resolved, e: EnrolmentStarted, returnTo: string | undefined, err?: TwoFactorError): void {
@@ -29,8 +42,8 @@ function setupPage(ctx: Context, r: Resolved, e: EnrolmentStarted, returnTo: str
 export function setupRoutes(router: Router, r: Resolved): void {
   const start = async (ctx: Context) => {
     const user = requireUser(ctx, r);
-    await allowedToEnrol(r, user);
     const body = bodyOf(ctx);
+    await allowedToEnrol(ctx, r, user, body, true);
     const started = await r.service.startEnrolment(user.uid, r.accountName(ctx), body.name, requestInfo(ctx, 'setup'));
     if (wantsJson(ctx)) {
       ctx.status = 201;
@@ -45,8 +58,8 @@ export function setupRoutes(router: Router, r: Resolved): void {
 
   router.post('/setup/confirm', async (ctx) => {
     const user = requireUser(ctx, r);
-    await allowedToEnrol(r, user);
     const body = bodyOf(ctx);
+    await allowedToEnrol(ctx, r, user, body, false);
     const returnTo = returnToOf(ctx, body);
     let done;
     try {

@@ -3,16 +3,20 @@ import type Router from '@koa/router';
 import { csrfToken } from '../csrf.ts';
 import type { Resolved } from '../resolve-options.ts';
 import { requireUser, wantsJson } from './route-kit.ts';
+import { accountPage } from './account.ts';
 
 export function statusRoutes(router: Router, r: Resolved): void {
   router.get('/', async (ctx) => {
     const { uid, session } = requireUser(ctx, r);
     const status = await r.service.status(uid);
-    if (!wantsJson(ctx)) {
-      ctx.redirect(status.state === 'active' ? r.afterVerifyPath : `${r.prefix}/setup`);
-      return;
-    }
     const { generation, ...rest } = status;
+    if (!wantsJson(ctx)) {
+      if (status.state === 'active' && !(session.verifiedAt !== undefined && session.generation === generation)) {
+        ctx.redirect(`${r.prefix}/verify?returnTo=${encodeURIComponent(r.prefix)}`);
+        return;
+      }
+      return accountPage(ctx, r, uid);
+    }
     ctx.body = {
       ...rest,
       session: {

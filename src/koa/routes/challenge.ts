@@ -1,0 +1,65 @@
+/**
+ * The two challenges that take a code: `verify` (the gate's, after the
+ * password) and `step-up` (sudo mode: refreshes the verification time of a
+ * session that already passed). Both pages are the verify view.
+ */
+import type { Context } from 'koa';
+import type Router from '@koa/router';
+import { TwoFactorError } from '../../core/errors.ts';
+import type { Resolved } from '../resolve-options.ts';
+import { markVerified } from '../session-state.ts';
+import { requireVerifiedSession } from './account.ts';
+import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, wantsJson } from './route-kit.ts';
+
+type Challenge = 'verify' | 'step-up';
+
+const TITLES: Record<Challenge, string> = {
+  verify: 'Two-factor authentication',
+  'step-up': "Confirm it's you",
+};
+
+function challengePage(ctx: Context, r: Resolved, kind: Challenge, returnTo: string | undefined, err?: TwoFactorError, remaining?: number): void {
+  sendPage(ctx, r.views.verify({
+    ...pageBase(ctx, r, returnTo, err),
+    action: `${r.prefix}/${kind}`,
+    title: TITLES[kind],
+    backupCodesRemaining: remaining,
+  }), err ? err.status : 200);
+}
+
+export function challengeRoutes(router: Router, r: Resolved): void {
+  for (const kind of ['verify', 'step-up'] as const) {
+    router.get(`/${kind}`, async (ctx) => {
+      const { uid, session } = kind === 'verify' ? requireUser(ctx, r) : await requireVerifiedSession(ctx, r);
+      if (wantsJson(ctx)) {
+        ctx.body = { verified: session.verifiedAt !== undefined, verifiedAt: session.verifiedAt ?? null };
+        return;
+      }
+      const status = await r.service.status(uid);
+      challengePage(ctx, r, kind, returnToOf(ctx), undefined, status.backupCodesRemaining);
+    });
+
+    router.post(`/${kind}`, async (ctx) => {
+      const { uid } = kind === 'verify' ? requireUser(ctx, r) : await requireVerifiedSession(ctx, r);
+      const body = bodyOf(ctx);
+      const returnTo = returnToOf(ctx, body);
+      let checked;
+      try {
+        checked = await r.service.checkSecondFactor(uid, body.code, requestInfo(ctx, kind));
+      } catch (err) {
+        if (err instanceof TwoFactorError && err.code !== 'store_unavailable' && !wantsJson(ctx)) {
+          return challengePage(ctx, r, kind, returnTo, err);
+        }
+        throw err;
+      }
+      const now = Date.now();
+      await markVerified(ctx, r.sessionKey, uid, checked.method, checked.generation, now);
+      if (wantsJson(ctx)) {
+        ctx.body = { verified: true, method: checked.method, backupCodesRemaining: checked.backupCodesRemaining, verifiedAt: new Date(now).toISOString() };
+        return;
+      }
+      ctx.status = 303;
+      ctx.redirect(returnTo ?? r.afterVerifyPath);
+    });
+  }
+}

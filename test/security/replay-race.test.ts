@@ -1,0 +1,189 @@
+/**
+ * Replay protection under concurrency (issue #3): a TOTP code is good for
+ * one login only, even when an attacker who saw it (shoulder surfing,
+ * phishing proxy, logged request) races the user with many sessions at the
+ * same instant, on one Redis, on a Redis Cluster, and in memory.
+ */
+import { expect } from 'chai';
+import { Cluster, Redis } from 'ioredis';
+import {
+  createRedisClient, MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox,
+  type RecordStore, type TwoFactorOptions,
+} from '../../src/index.ts';
+import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import type { HttpClient } from '../support/http-client.ts';
+import { inParallel, storeReady, tally } from '../support/parallel.ts';
+import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+
+const SESSIONS = 50;
+const ROUNDS = 20;
+const ALICE = '1';
+const info = { endpoint: 'test' };
+
+/**
+ * A replayed code (right, but already used) is judged `invalid_code` like any
+ * wrong code, so it counts against the failure budget: 49 losers per round
+ * would lock alice out after the first round with the default budget (5), and
+ * every later round would only measure the lockout. The race tests therefore
+ * raise the budget far above the 20 × 49 losers, and turn the per-IP limit off
+ * (every request comes from 127.0.0.1). The budget itself is tested in
+ * failure-budget.test.ts.
+ */
+const RACE_LIMITS: TwoFactorOptions['limits'] = { maxFailures: 1000, hardCap: 100_000, ipMaxFailures: 0 };
+
+interface Backend {
+  name: string;
+  /** Starts servers; returns the app options and a record store on the same data. */
+  start(): Promise<{ options: Parameters<typeof startExample>[0]; records: RecordStore }>;
+  stop(): Promise<void>;
+}
+
+function memoryBackend(): Backend {
+  return {
+    name: 'in-memory stores',
+    async start() {
+      const records = new MemoryRecordStore();
+      return { options: { twoFactor: { records, guard: new MemoryGuardStore(), limits: RACE_LIMITS } }, records };
+    },
+    async stop() {},
+  };
+}
+
+function redisBackend(): Backend {
+  let server: RedisProcess | undefined;
+  let admin: Redis | undefined;
+  return {
+    name: 'one Redis (sessions and 2FA state in it)',
+    async start() {
+      server = await startRedis();
+      admin = createRedisClient(server.url);
+      return { options: { redisUrl: server.url, twoFactor: { limits: RACE_LIMITS } }, records: new RedisRecordStore(admin) };
+    },
+    async stop() {
+      admin?.disconnect();
+      await server?.stop();
+    },
+  };
+}
+
+function clusterBackend(): Backend {
+  let cluster: RedisCluster | undefined;
+  let client: Cluster | undefined;
+  return {
+    name: 'a 3-master Redis Cluster',
+    async start() {
+      cluster = await startRedisCluster();
+      client = new Cluster(cluster.nodes, { enableOfflineQueue: false, redisOptions: { commandTimeout: 1000 } });
+      await new Promise<void>((resolve, reject) => {
+        client!.once('ready', () => resolve());
+        client!.once('error', reject);
+      });
+      // Sessions stay in memory: the example takes a Redis URL only.
+      return {
+        options: { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: RACE_LIMITS } },
+        records: new RedisRecordStore(client),
+      };
+    },
+    async stop() {
+      client?.disconnect();
+      await cluster?.stop();
+    },
+  };
+}
+
+for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
+  describe(`replay race on ${backend.name}`, function () {
+    this.timeout(60_000);
+    let ex: RunningExample;
+    let records: RecordStore;
+    /** Password-only sessions of alice, none verified. */
+    let sessions: HttpClient[];
+
+    before(async () => {
+      const started = await backend.start();
+      records = started.records;
+      ex = await startExample(started.options);
+      await storeReady(ex.app.tf.service);
+      sessions = [];
+      for (let i = 0; i < SESSIONS; i++) sessions.push(await ex.login('alice'));
+    });
+
+    after(async () => {
+      await ex?.stop();
+      await backend.stop();
+    });
+
+    /**
+     * A fresh start for alice: her old authenticators and backup codes gone,
+     * a new one linked (its confirm code claims step −1), so step 0 and +1
+     * are codes she has never used.
+     */
+    async function freshEnrolment(round: number): Promise<{ secret: string; backupCodes: string[] }> {
+      await records.clearFactors(ALICE);
+      const started = await ex.app.tf.service.startEnrolment(ALICE, 'alice', `Phone ${round}`, info);
+      const done = await ex.app.tf.service.confirmEnrolment(ALICE, started.enrolmentId, codeAt(started.secret, -1), info);
+      return { secret: started.secret, backupCodes: done.backupCodes ?? [] };
+    }
+
+    function successes(since: number): number {
+      return ex.audit.slice(since).filter((e) => e.type === 'verification.succeeded' && e.detail?.endpoint === 'verify').length;
+    }
+
+    it(`stops a replay race: of ${SESSIONS} sessions sending one code at once exactly one gets in, ${ROUNDS} rounds`, async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const { secret } = await freshEnrolment(round);
+        const code = codeAt(secret, 0);
+        const auditMark = ex.audit.length;
+        const answers = await inParallel(SESSIONS, (i) => sessions[i]!.post('/2fa/verify', { json: { code } }));
+        expect(tally(answers), `round ${round}`).to.deep.equal({ '200': 1, '401 invalid_code': SESSIONS - 1 });
+        expect(successes(auditMark), `round ${round}: success audit events`).to.equal(1);
+        const winner = answers.findIndex((a) => a.status === 200);
+        if (round === 0) {
+          // The winner's session is through the gate; a loser's is not.
+          expect((await sessions[winner]!.get('/dashboard')).status).to.equal(200);
+          const loser = sessions[(winner + 1) % SESSIONS]!;
+          const blocked = await loser.get('/dashboard');
+          expect(blocked.status).to.equal(401);
+          expect(blocked.body.error).to.equal('second_factor_required');
+        }
+        // Keep fifty half-logged-in sessions for the next round.
+        sessions[winner] = await ex.login('alice');
+      }
+    });
+
+    it('stops a later replay: a code accepted once is refused in another session', async () => {
+      const { secret } = await freshEnrolment(100);
+      const code = codeAt(secret, 0);
+      const first = await sessions[0]!.post('/2fa/verify', { json: { code } });
+      expect(first.status).to.equal(200);
+      for (const attacker of [sessions[1]!, await ex.login('alice')]) {
+        const replay = await attacker.post('/2fa/verify', { json: { code } });
+        expect(replay.status).to.equal(401);
+        expect(replay.body.error).to.equal('invalid_code');
+        expect((await attacker.get('/dashboard')).status).to.equal(401);
+      }
+      sessions[0] = await ex.login('alice');
+    });
+
+    it('stops an older code: after the code of step +1, the unused code of step 0 is refused', async () => {
+      const { secret } = await freshEnrolment(101);
+      const newer = await sessions[0]!.post('/2fa/verify', { json: { code: codeAt(secret, 1) } });
+      expect(newer.status).to.equal(200);
+      const older = await sessions[1]!.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+      expect(older.status).to.equal(401);
+      expect(older.body.error).to.equal('invalid_code');
+      sessions[0] = await ex.login('alice');
+    });
+
+    it(`stops a backup-code replay race: of ${SESSIONS} sessions sending one backup code at once exactly one gets in`, async () => {
+      const { backupCodes } = await freshEnrolment(102);
+      const code = backupCodes[0]!;
+      const answers = await inParallel(SESSIONS, (i) => sessions[i]!.post('/2fa/verify', { json: { code } }));
+      expect(tally(answers)).to.deep.equal({ '200': 1, '401 invalid_code': SESSIONS - 1 });
+      const winner = answers.find((a) => a.status === 200)!;
+      expect(winner.body).to.include({ verified: true, method: 'backup', backupCodesRemaining: backupCodes.length - 1 });
+      const later = await ex.login('alice');
+      expect((await later.post('/2fa/verify', { json: { code } })).status).to.equal(401);
+    });
+  });
+}

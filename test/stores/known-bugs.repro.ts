@@ -1,0 +1,87 @@
+/**
+ * Failing reproductions of store bugs found while writing the contract
+ * suites. Named *.repro.ts so the default spec glob (*.test.ts) does not
+ * pick them up; run them with
+ *
+ *   npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 test/stores/known-bugs.repro.ts
+ *
+ * Once src/ is fixed, move each test into the contract it belongs to.
+ */
+import { expect } from 'chai';
+import { Cluster, Redis } from 'ioredis';
+import { resolveLimits } from '../../src/core/limits.ts';
+import { MemoryGuardStore } from '../../src/stores/memory-guard-store.ts';
+import { MemoryRecordStore } from '../../src/stores/memory-record-store.ts';
+import { RedisGuardStore } from '../../src/stores/redis-guard-store.ts';
+import { RedisRecordStore } from '../../src/stores/redis-record-store.ts';
+import type { GuardStore, RecordStore } from '../../src/stores/types.ts';
+import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+
+describe('known store bugs (repro)', function () {
+  this.timeout(30_000);
+  let server: RedisProcess | undefined;
+  let client: Redis | undefined;
+  let cluster: RedisCluster | undefined;
+  let clusterClient: Cluster | undefined;
+  let n = 0;
+  const prefix = () => `repro-${++n}`;
+
+  before(async () => {
+    [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+    client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    clusterClient = new Cluster(cluster.nodes);
+  });
+
+  after(async () => {
+    client?.disconnect();
+    clusterClient?.disconnect();
+    await Promise.all([server?.stop(), cluster?.stop()]);
+  });
+
+  // Bug 1: MemoryGuardStore computes expiries from the caller's `now` but
+  // checks them against its own clock (`this.now`, Date.now). A caller whose
+  // clock is behind (TwoFactorService's `now` option, "for tests") loses
+  // replay protection and the failure budget at once. Redis uses relative
+  // TTLs and is not affected.
+  for (const kind of ['memory', 'redis'] as const) {
+    const make = (): GuardStore => (kind === 'memory' ? new MemoryGuardStore() : new RedisGuardStore(client!, { keyPrefix: prefix() }));
+
+    it(`${kind}: refuses a replay when the caller's clock is an hour behind the store's`, async () => {
+      const store = make();
+      const past = Date.now() - 3_600_000;
+      const l = resolveLimits();
+      expect(await store.attemptTotp('u', [{ deviceId: 'd', step: 7 }], l, past, 120_000, true)).to.deep.include({ kind: 'accepted' });
+      expect(await store.attemptTotp('u', [{ deviceId: 'd', step: 7 }], l, past + 1, 120_000, true)).to.deep.include({ kind: 'rejected' });
+    });
+
+    it(`${kind}: locks out when the caller's clock is an hour behind the store's`, async () => {
+      const store = make();
+      const past = Date.now() - 3_600_000;
+      const l = resolveLimits({ maxFailures: 3, failureMemoryMs: 60_000 });
+      await store.recordFailure('u', l, past);
+      await store.recordFailure('u', l, past + 1);
+      expect(await store.recordFailure('u', l, past + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: l.lockoutMs });
+    });
+  }
+
+  // Bug 2: RedisRecordStore.addDevice over an existing device id keeps the
+  // old `u:<id>` field when the new record has lastUsedAt null; the memory
+  // store replaces the whole device.
+  for (const kind of ['memory', 'redis'] as const) {
+    it(`${kind}: addDevice over an existing id replaces lastUsedAt too`, async () => {
+      const store: RecordStore = kind === 'memory' ? new MemoryRecordStore() : new RedisRecordStore(client!, { keyPrefix: prefix() });
+      await store.addDevice('u', { id: 'd', name: 'A', sealedSecret: 's1', createdAt: 1, lastUsedAt: 5 });
+      await store.addDevice('u', { id: 'd', name: 'B', sealedSecret: 's2', createdAt: 2, lastUsedAt: null });
+      expect((await store.get('u')).devices).to.deep.equal([{ id: 'd', name: 'B', sealedSecret: 's2', createdAt: 2, lastUsedAt: null }]);
+    });
+  }
+
+  // Bug 3: the empty user id gives the hash tag `{}`, which Redis Cluster
+  // ignores, so the steps and failure keys land on different slots and every
+  // two-key command fails with CROSSSLOT.
+  it('cluster: attemptTotp and resetUser work for the empty user id', async () => {
+    const store = new RedisGuardStore(clusterClient!, { keyPrefix: prefix() });
+    expect(await store.attemptTotp('', [{ deviceId: 'd', step: 1 }], resolveLimits(), Date.now(), 60_000, true)).to.deep.include({ kind: 'accepted' });
+    await store.resetUser('');
+  });
+});

@@ -1,0 +1,268 @@
+import { expect } from 'chai';
+import { backupCodesText, defaultViews, formatUtcDateTime } from '../../views/index.ts';
+import type { AccountPageData, BackupCodesPageData, DeviceView, SetupRequiredPageData } from '../../views/index.ts';
+
+const EVIL = `<script>alert("x")</script>'`;
+const EVIL_ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;';
+
+const PHONE: DeviceView = { id: 'dev-1', name: 'Phone', createdAt: '2024-05-01T14:05:09.000Z', lastUsedAt: '2024-06-02T03:04:00.000Z' };
+const TABLET: DeviceView = { id: 'dev-2', name: 'Tablet', createdAt: '2024-05-03T09:00:00.000Z', lastUsedAt: null };
+
+function accountData(over: Partial<AccountPageData> = {}): AccountPageData {
+  return {
+    prefix: '/2fa',
+    csrfToken: 'tok',
+    state: 'active',
+    required: false,
+    devices: [PHONE, TABLET],
+    backupCodesRemaining: 7,
+    ...over,
+  };
+}
+
+function codesData(over: Partial<BackupCodesPageData> = {}): BackupCodesPageData {
+  return {
+    prefix: '/2fa',
+    csrfToken: 'tok',
+    backupCodes: ['abcde-fghij', 'klmno-pqrst', 'uvwxy-zabcd'],
+    continueUrl: '/2fa/account',
+    ...over,
+  };
+}
+
+function requiredData(over: Partial<SetupRequiredPageData> = {}): SetupRequiredPageData {
+  return {
+    prefix: '/2fa',
+    csrfToken: 'tok',
+    activateUrl: '/2fa/setup?returnTo=%2Fremote%2F1',
+    laterUrl: '/sessions',
+    reason: 'Taking control of a remote session needs two-factor authentication.',
+    ...over,
+  };
+}
+
+/** All `<form …>…</form>` blocks. */
+function forms(page: string): string[] {
+  return page.match(/<form\b[\s\S]*?<\/form>/g) ?? [];
+}
+
+/** The `href` of the download link, entity-decoded. */
+function downloadHref(page: string): string {
+  const m = /<a class="button" download="backup-codes.txt" href="([^"]*)">Download as text<\/a>/.exec(page);
+  expect(m, 'download link').not.to.equal(null);
+  return (m?.[1] ?? '').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function decodedDownload(page: string): string {
+  const href = downloadHref(page);
+  const prefix = 'data:text/plain;charset=utf-8,';
+  expect(href.startsWith(prefix)).to.equal(true);
+  return decodeURIComponent(href.slice(prefix.length));
+}
+
+describe('views: account, backup codes, setup required', () => {
+  describe('formatUtcDateTime', () => {
+    it('formats ISO strings as YYYY-MM-DD HH:MM UTC', () => {
+      expect(formatUtcDateTime('2024-05-01T14:05:09.000Z')).to.equal('2024-05-01 14:05 UTC');
+      expect(formatUtcDateTime('2024-12-31T23:59:59+02:00')).to.equal('2024-12-31 21:59 UTC');
+      expect(formatUtcDateTime('not a date')).to.equal('not a date');
+    });
+  });
+
+  describe('account page', () => {
+    it('lists devices with added / last used dates', () => {
+      const page = defaultViews.account(accountData());
+      expect(page).to.include('<h1>Two-factor authentication</h1>');
+      expect(page).to.include('Authenticator apps');
+      expect(page).to.include('>Phone</h3>').and.include('>Tablet</h3>');
+      expect(page).to.include('Added <time datetime="2024-05-01T14:05:09.000Z">2024-05-01 14:05 UTC</time>');
+      expect(page).to.include('Last used <time datetime="2024-06-02T03:04:00.000Z">2024-06-02 03:04 UTC</time>');
+      expect(page).to.include('Never used');
+      expect(page).to.include('<a class="button secondary" href="/2fa/setup">+ Add another authenticator app</a>');
+      expect(page).to.include('<nav><a href="/">Back to the app</a></nav>');
+    });
+
+    it('has rename and remove forms per device, and backup-codes and disable forms', () => {
+      const page = defaultViews.account(accountData());
+      const actions = forms(page).map((f) => /action="([^"]*)"/.exec(f)?.[1]);
+      expect(actions).to.deep.equal([
+        '/2fa/devices/dev-1/rename',
+        '/2fa/devices/dev-1/remove',
+        '/2fa/devices/dev-2/rename',
+        '/2fa/devices/dev-2/remove',
+        '/2fa/backup-codes',
+        '/2fa/disable',
+      ]);
+      for (const f of forms(page)) {
+        expect(f).to.match(/^<form method="post" /);
+        expect(f).to.include('<input type="hidden" name="_csrf" value="tok">');
+      }
+      const rename = forms(page)[0] ?? '';
+      expect(rename).to.match(/<input type="text"[^>]* name="name" value="Phone"[^>]*required>/);
+      expect(rename).to.include('>Rename</button>');
+      const remove = forms(page)[1] ?? '';
+      expect(remove).to.match(/<input [^>]*name="code" autocomplete="one-time-code" inputmode="numeric"[^>]*required>/);
+      expect(remove).to.include('>Remove</button>');
+      expect(forms(page)[4]).to.include('>Generate new backup codes</button>').and.include('Your old codes stop working.');
+      expect(forms(page)[5]).to.include('>Turn off</button>');
+    });
+
+    it('labels every input with a unique id', () => {
+      const page = defaultViews.account(accountData({ devices: [PHONE, TABLET, { ...TABLET, id: 'dev-3' }] }));
+      const inputs = page.match(/<input type="text"[^>]*>/g) ?? [];
+      expect(inputs).to.have.length(3 * 2 + 2);
+      const ids = inputs.map((i) => /\bid="([^"]+)"/.exec(i)?.[1]);
+      expect(new Set(ids).size).to.equal(ids.length);
+      for (const id of ids) {
+        expect(id).to.be.a('string');
+        expect(page.match(new RegExp(`<label for="${id}">`, 'g'))).to.have.length(1);
+      }
+      expect(ids).to.include.members(['code-remove-0', 'code-remove-1', 'code-remove-2', 'code-regenerate', 'code-disable']);
+      const codeInputs = inputs.filter((i) => i.includes('name="code"'));
+      expect(codeInputs).to.have.length(5);
+      for (const i of codeInputs) expect(i).to.include('autocomplete="one-time-code"').and.include('inputmode="numeric"').and.include('required');
+    });
+
+    it('escapes device names, notice, error and ids; URL-encodes ids in actions', () => {
+      const id = `a/b?c#d "e'<f>&g`;
+      const page = defaultViews.account(accountData({
+        devices: [{ ...PHONE, id, name: EVIL }, TABLET],
+        notice: EVIL,
+        error: EVIL,
+        csrfToken: 't"k',
+      }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include(`<h3 class="device-name" id="device-0-name">${EVIL_ESCAPED}</h3>`);
+      expect(page).to.include(`value="${EVIL_ESCAPED}"`);
+      expect(page).to.include(`<p class="notice" role="status">${EVIL_ESCAPED}</p>`);
+      expect(page).to.include(`<p class="error" role="alert">${EVIL_ESCAPED}</p>`);
+      expect(page).to.include('value="t&quot;k"');
+      expect(encodeURIComponent(id)).not.to.match(/[/?#"<>& ]/);
+      const enc = encodeURIComponent(id).replace(/'/g, '&#39;');
+      expect(page).to.include(`action="/2fa/devices/${enc}/rename"`);
+      expect(page).to.include(`action="/2fa/devices/${enc}/remove"`);
+    });
+
+    it('when required: no disable form, and no remove form for the last device', () => {
+      const page = defaultViews.account(accountData({ required: true, devices: [PHONE] }));
+      expect(page).not.to.include('/2fa/disable');
+      expect(page).not.to.include('>Turn off</button>');
+      expect(page).to.include('Your administrator requires two-factor authentication; it cannot be turned off.');
+      expect(page).not.to.include('/remove"');
+      expect(page).not.to.include('>Remove</button>');
+      expect(page).to.include('Required by your administrator: add another app before removing this one.');
+      expect(page).to.include('/2fa/devices/dev-1/rename');
+    });
+
+    it('when required with two devices: each can be removed', () => {
+      const page = defaultViews.account(accountData({ required: true }));
+      expect(page.match(/>Remove<\/button>/g)).to.have.length(2);
+      expect(page).not.to.include('add another app before removing');
+      expect(page).not.to.include('/2fa/disable');
+    });
+
+    it('counts backup codes left', () => {
+      expect(defaultViews.account(accountData())).to.include('<p>7 backup codes left.</p>');
+      expect(defaultViews.account(accountData({ backupCodesRemaining: 1 }))).to.include('<p>1 backup code left.</p>');
+      expect(defaultViews.account(accountData({ backupCodesRemaining: 0 }))).to.include('<p>No backup codes left.</p>');
+    });
+
+    it('offers setup when not active', () => {
+      const off = defaultViews.account(accountData({ state: 'none', devices: [] }));
+      expect(off).to.include('Two-factor authentication is off.');
+      expect(off).to.include('<a class="button" href="/2fa/setup">Set up an authenticator app</a>');
+      expect(off).not.to.include('<form');
+      expect(off).not.to.include('Backup codes');
+      const pending = defaultViews.account(accountData({ state: 'pending', required: true, devices: [], notice: 'Phone removed' }));
+      expect(pending).to.include('Your administrator requires two-factor authentication. Set it up to continue.');
+      expect(pending).to.include('<a class="button" href="/2fa/setup">Set up an authenticator app</a>');
+      expect(pending).to.include('<p class="notice" role="status">Phone removed</p>');
+    });
+  });
+
+  describe('backup codes page', () => {
+    it('lists the codes with a download link containing every code', () => {
+      const page = defaultViews.backupCodes(codesData());
+      expect(page).to.include('<h1>Your new backup codes</h1>');
+      expect(page).to.include('Your old codes no longer work. Keep these carefully, they will no longer be displayed. Each code is for single use only.');
+      expect(page).to.include('<ol class="backup-codes">');
+      for (const c of codesData().backupCodes) expect(page).to.include(`<li><code>${c}</code></li>`);
+      expect(decodedDownload(page)).to.equal('Backup codes for two-factor authentication\nabcde-fghij\nklmno-pqrst\nuvwxy-zabcd\n');
+      expect(page).to.include('Print this page or write them down.');
+      expect(page).to.include('<a class="button" href="/2fa/account">Continue</a>');
+    });
+
+    it('escapes codes in the list and in the download href', () => {
+      const codes = [EVIL, `a"b&c'd`];
+      const page = defaultViews.backupCodes(codesData({ backupCodes: codes }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include(`<li><code>${EVIL_ESCAPED}</code></li>`);
+      expect(decodedDownload(page)).to.equal(backupCodesText(codes));
+    });
+
+    it('neutralises a javascript: continue URL', () => {
+      const page = defaultViews.backupCodes(codesData({ continueUrl: 'javascript:alert(1)' }));
+      expect(page).not.to.match(/javascript:/i);
+      expect(page).to.include('<a class="button" href="/">Continue</a>');
+    });
+
+    it('setup-done page offers the same download link', () => {
+      const codes = ['abcde-fghij', 'klmno-pqrst'];
+      const done = defaultViews.setupDone({ prefix: '/2fa', csrfToken: 'tok', continueUrl: '/', deviceName: 'Phone', backupCodes: codes });
+      const regen = defaultViews.backupCodes(codesData({ backupCodes: codes }));
+      expect(downloadHref(done)).to.equal(downloadHref(regen));
+      expect(decodedDownload(done)).to.equal('Backup codes for two-factor authentication\nabcde-fghij\nklmno-pqrst\n');
+      const noCodes = defaultViews.setupDone({ prefix: '/2fa', csrfToken: 'tok', continueUrl: '/', deviceName: 'Phone' });
+      expect(noCodes).not.to.include('Download as text');
+    });
+  });
+
+  describe('setup required page', () => {
+    it('shows the reason and both actions', () => {
+      const page = defaultViews.setupRequired(requiredData());
+      expect(page).to.include('<h1>Two-factor authentication needed</h1>');
+      expect(page).to.include('<p>Taking control of a remote session needs two-factor authentication.</p>');
+      expect(page).to.include('<a class="button" href="/2fa/setup?returnTo=%2Fremote%2F1">Activate now</a>');
+      expect(page).to.include('<a class="button secondary" href="/sessions">Activate later</a>');
+      expect(page).to.match(/<div class="actions">/);
+      expect(page).to.match(/@media \(max-width:30rem\)\{[^@]*\.actions\{flex-direction:column\}/);
+    });
+
+    it('neutralises javascript: links and escapes the reason', () => {
+      const page = defaultViews.setupRequired(requiredData({
+        activateUrl: 'javascript:alert(1)',
+        laterUrl: ' \tJaVaScRiPt:alert(2)',
+        reason: EVIL,
+      }));
+      expect(page).not.to.match(/javascript:/i);
+      expect(page).not.to.include('<script>');
+      expect(page).to.include(`<p>${EVIL_ESCAPED}</p>`);
+      expect(page).to.include('<a class="button" href="/">Activate now</a>');
+      expect(page).to.include('<a class="button secondary" href="/">Activate later</a>');
+    });
+
+    it('escapes quotes in hrefs', () => {
+      const page = defaultViews.setupRequired(requiredData({ laterUrl: '/a"onmouseover="x' }));
+      expect(page).to.include('href="/a&quot;onmouseover=&quot;x"');
+    });
+  });
+
+  describe('new pages', () => {
+    it('are self-contained HTML5 documents with no references to other hosts', () => {
+      const pages = [
+        defaultViews.account(accountData({ notice: 'Done', error: 'Wrong code', retryAfterSeconds: 30 })),
+        defaultViews.account(accountData({ state: 'none', devices: [] })),
+        defaultViews.backupCodes(codesData()),
+        defaultViews.setupRequired(requiredData()),
+      ];
+      for (const page of pages) {
+        expect(page.startsWith('<!doctype html>')).to.equal(true);
+        expect(page).to.include('<meta name="viewport" content="width=device-width, initial-scale=1">');
+        expect(page).not.to.match(/https?:\/\//i);
+        expect(page).not.to.match(/(src|href|action)\s*=\s*["']?\/\//i);
+        expect(page).not.to.match(/<script|<link|<img|<iframe|@import|url\(/i);
+        expect(page.match(/<style>/g)).to.have.length(1);
+      }
+    });
+  });
+});

@@ -51,8 +51,8 @@ export function addFailure(s: FailureState, l: ResolvedLimits, now: number): num
 /**
  * The state after a successful second factor, or null when nothing is left
  * to remember. The window and the consecutive count (hard cap) start over;
- * the lockout count is kept (until `failureMemoryMs` passes without a
- * failure), so an attacker cannot get a short lockout again each time the
+ * the lockout count is kept (for `failureMemoryMs` after the last success
+ * or failure), so an attacker cannot get a short lockout again each time the
  * real user logs in: the next lockout still doubles.
  */
 export function afterSuccess(s: FailureState): FailureState | null {

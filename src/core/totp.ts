@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { generateSync, verifySync } from '@otplib/totp';
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
 import { base32 } from '@otplib/plugin-base32-scure';
-import { OTPError } from '@otplib/core';
 
 export type TotpAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
@@ -82,11 +81,10 @@ export function matchTimeStep(secret: string, code: string, nowMs: number, r: Re
       period: r.period, digits: r.digits, algorithm: r.algorithm,
     });
     return result.valid ? result.timeStep : null;
-  } catch (err) {
-    // otplib throws on malformed tokens or secrets; to the caller that is a
-    // code that does not match, never a crash.
-    if (err instanceof OTPError) return null;
-    throw err;
+  } catch {
+    // otplib throws (OTPError, or a plain Error from base32) on malformed
+    // tokens or secrets; to the caller that is a code that does not match.
+    return null;
   }
 }
 

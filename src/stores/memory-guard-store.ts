@@ -2,6 +2,8 @@
  * In-process guard state for development and single-process apps. Atomic
  * because each method runs to completion on the event loop without awaiting.
  * Not shared between processes: use the Redis guard store for more than one.
+ * Expiries run on the store's own clock (like Redis TTLs); the `now` passed
+ * in is the clock of the budget rules.
  */
 import { addFailure, afterSuccess, emptyFailureState, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
@@ -49,8 +51,8 @@ export class MemoryGuardStore implements GuardStore {
       const last = steps.get(c.deviceId);
       if (last === undefined || c.step > last) {
         steps.set(c.deviceId, c.step);
-        this.steps.set(userId, { value: steps, expiresAt: now + stepTtlMs });
-        this.succeed(userId, fail, l, now);
+        this.steps.set(userId, { value: steps, expiresAt: this.now() + stepTtlMs });
+        this.succeed(userId, fail, l);
         return { kind: 'accepted', deviceId: c.deviceId, step: c.step };
       }
     }
@@ -72,17 +74,17 @@ export class MemoryGuardStore implements GuardStore {
 
   private fail(userId: string, fail: FailureState, l: ResolvedLimits, now: number): AttemptOutcome {
     const lockedForMs = addFailure(fail, l, now);
-    this.failures.set(userId, { value: fail, expiresAt: now + l.failureMemoryMs });
+    this.failures.set(userId, { value: fail, expiresAt: this.now() + l.failureMemoryMs });
     return { kind: 'rejected', lockedForMs };
   }
 
-  async recordSuccess(userId: string, l: ResolvedLimits, now: number): Promise<void> {
-    this.succeed(userId, this.live(this.failures, userId) ?? emptyFailureState(), l, now);
+  async recordSuccess(userId: string, l: ResolvedLimits): Promise<void> {
+    this.succeed(userId, this.live(this.failures, userId) ?? emptyFailureState(), l);
   }
 
-  private succeed(userId: string, fail: FailureState, l: ResolvedLimits, now: number): void {
+  private succeed(userId: string, fail: FailureState, l: ResolvedLimits): void {
     const kept = afterSuccess(fail);
-    if (kept) this.failures.set(userId, { value: kept, expiresAt: now + l.failureMemoryMs });
+    if (kept) this.failures.set(userId, { value: kept, expiresAt: this.now() + l.failureMemoryMs });
     else this.failures.delete(userId);
   }
 

@@ -44,7 +44,8 @@ export interface RedisKeys {
 }
 
 export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
-  const user = (id: string) => `${prefix}:{${encodeURIComponent(id)}}`;
+  // `{}` is no hash tag to Redis Cluster; `%` alone never comes out of encodeURIComponent.
+  const user = (id: string) => `${prefix}:{${encodeURIComponent(id) || '%'}}`;
   return {
     record: (id) => `${user(id)}:record`,
     enrolment: (id, e) => `${user(id)}:enrol:${e}`,

@@ -37,8 +37,12 @@ export class RedisRecordStore implements RecordStore {
   async addDevice(userId: string, d: DeviceRecord): Promise<void> {
     const stored: StoredDevice = { id: d.id, sealedSecret: d.sealedSecret, createdAt: d.createdAt };
     const fields: Record<string, string> = { [`d:${d.id}`]: JSON.stringify(stored), [`n:${d.id}`]: d.name };
+    const key = this.keys.record(userId);
     if (d.lastUsedAt !== null) fields[`u:${d.id}`] = String(d.lastUsedAt);
-    await this.redis.hset(this.keys.record(userId), fields);
+    const tx = this.redis.multi().hset(key, fields);
+    // A re-added id must not inherit the old device's last use.
+    if (d.lastUsedAt === null) tx.hdel(key, `u:${d.id}`);
+    await tx.exec();
   }
 
   async removeDevice(userId: string, deviceId: string): Promise<boolean> {

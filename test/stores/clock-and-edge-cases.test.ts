@@ -17,7 +17,7 @@ import { RedisRecordStore } from '../../src/stores/redis-record-store.ts';
 import type { GuardStore, RecordStore } from '../../src/stores/types.ts';
 import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
 
-describe('known store bugs (repro)', function () {
+describe('store edge cases: skewed clocks, re-added devices, empty ids', function () {
   this.timeout(30_000);
   let server: RedisProcess | undefined;
   let client: Redis | undefined;

@@ -1,11 +1,7 @@
 /**
- * Failing reproductions of store bugs found while writing the contract
- * suites. Named *.repro.ts so the default spec glob (*.test.ts) does not
- * pick them up; run them with
- *
- *   npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 test/stores/known-bugs.repro.ts
- *
- * Once src/ is fixed, move each test into the contract it belongs to.
+ * Store edge cases found while writing the contract suites: a caller clock
+ * that differs from the store's, a device id added again, the empty user id
+ * on Redis Cluster.
  */
 import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';

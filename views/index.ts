@@ -21,7 +21,7 @@ export const defaultViews: Views = {
 export { adminPage } from './admin.ts';
 
 export { escapeHtml, html, raw, SafeHtml, type HtmlValue } from './html.ts';
-export { errorAlert, humanDuration, layout, returnToField, safeHref, type LayoutOptions } from './layout.ts';
+export { errorAlert, humanDuration, layout, returnToField, safeHref, LAYOUT_STYLE_SOURCE, type LayoutOptions } from './layout.ts';
 export { setupPage, groupSecret } from './setup.ts';
 export { setupDonePage } from './setup-done.ts';
 export { verifyPage } from './verify.ts';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { html, raw, type SafeHtml } from './html.ts';
 
 const STYLE = `
@@ -56,6 +57,9 @@ button,.button,nav,form{display:none!important}
 .backup-codes li{break-inside:avoid}
 }
 `;
+
+/** The CSP source that allows exactly the inline stylesheet above. */
+export const LAYOUT_STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
 export interface LayoutOptions {
   title: string;

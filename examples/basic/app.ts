@@ -11,7 +11,7 @@ import passport from 'koa-passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { twoFactor, createRedisClient, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
+import { twoFactor, createRedisClient, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
 import { checkPassword, findById, listUsers, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
@@ -58,6 +58,11 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   passport.deserializeUser((id: string, done) => done(null, findById(id) ?? false));
   passport.use(new LocalStrategy((username, password, done) => done(null, checkPassword(username, password) ?? false)));
 
+  // The example's own pages use the package's layout, so the same strict policy fits them.
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.response.is('html') && !ctx.response.get('Content-Security-Policy')) ctx.set('Content-Security-Policy', DEFAULT_CONTENT_SECURITY_POLICY);
+  });
   app.use(session({
     key: 'koa.sess', httpOnly: true, sameSite: 'lax', maxAge: 86_400_000,
     store: redis ? redisSessionStore(redis) : memorySessionStore(),

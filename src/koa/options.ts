@@ -10,6 +10,7 @@ import type { TotpOptions } from '../core/totp.ts';
 import type { RedisClient } from '../stores/redis-scripts.ts';
 import type { GuardStore, RecordStore } from '../stores/types.ts';
 import type { Views } from '../../views/types.ts';
+import { LAYOUT_STYLE_SOURCE } from '../../views/layout.ts';
 
 export const DEFAULT_PREFIX = '/2fa';
 export const DEFAULT_ISSUER = 'Koa app';
@@ -30,6 +31,13 @@ export const DEFAULT_STATE_CACHE_MS = 15_000;
  * should not be enough to link an attacker's phone.
  */
 export const DEFAULT_RECENT_VERIFICATION_MS = 5 * 60_000;
+
+/**
+ * The pages load nothing from anywhere: no scripts, no other hosts; only the
+ * layout's own inline stylesheet (by hash), inline SVG/data images, forms to
+ * this origin, and no framing (clickjacking).
+ */
+export const DEFAULT_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${LAYOUT_STYLE_SOURCE}; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 export interface TwoFactorOptions {
   /** Name shown in the authenticator app. Default `DEFAULT_ISSUER`. */
@@ -80,6 +88,8 @@ export interface TwoFactorOptions {
   verifyPassword?: ((user: any, password: string) => boolean | Promise<boolean>) | undefined;
   /** The app's users for the admin list (`id`, `username`). Required for `GET /2fa/admin/users`. */
   listUsers?: (() => Promise<{ id: string; username: string }[]> | { id: string; username: string }[]) | undefined;
+  /** Content-Security-Policy of the HTML pages; `false` to leave it to the app. Default `DEFAULT_CONTENT_SECURITY_POLICY`. */
+  contentSecurityPolicy?: string | false | undefined;
   /** Replaces any of the default pages. */
   views?: Partial<Views> | undefined;
   /** Receives audit events (never codes or secrets). */

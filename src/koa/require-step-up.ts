@@ -66,7 +66,7 @@ function answerBrowser(ctx: Context, r: Resolved, err: TwoFactorError, o: StepUp
   if (err.code === 'unauthenticated') return ctx.redirect(r.loginPath);
   if (err.code === 'two_factor_setup_required') {
     const referer = safeReturnTo(ctx.get('referer') ? new URL(ctx.get('referer'), ctx.origin).pathname : undefined);
-    sendPage(ctx, r.views.setupRequired({
+    sendPage(ctx, r, r.views.setupRequired({
       ...pageBase(ctx, r, undefined),
       activateUrl: String(err.details.setupUrl),
       laterUrl: referer ?? r.afterVerifyPath,

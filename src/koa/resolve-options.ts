@@ -10,7 +10,7 @@ import { defaultViews } from '../../views/index.ts';
 import type { Views } from '../../views/types.ts';
 import {
   DEFAULT_AFTER_VERIFY_PATH, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
-  DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, DEFAULT_RECENT_VERIFICATION_MS, type TwoFactorOptions,
+  DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, DEFAULT_RECENT_VERIFICATION_MS, DEFAULT_CONTENT_SECURITY_POLICY, type TwoFactorOptions,
 } from './options.ts';
 
 export interface Resolved {
@@ -22,6 +22,7 @@ export interface Resolved {
   afterVerifyPath: string;
   stateCacheMs: number;
   recentVerificationMs: number;
+  contentSecurityPolicy: string | false;
   publicPaths: (string | RegExp)[];
   views: Views;
   canManage(ctx: Context): Promise<boolean>;
@@ -63,6 +64,7 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
     afterVerifyPath: o.afterVerifyPath ?? DEFAULT_AFTER_VERIFY_PATH,
     stateCacheMs: o.stateCacheMs ?? DEFAULT_STATE_CACHE_MS,
     recentVerificationMs: o.recentVerificationMs ?? DEFAULT_RECENT_VERIFICATION_MS,
+    contentSecurityPolicy: o.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY,
     publicPaths: o.publicPaths ?? [],
     views: { ...defaultViews, ...o.views },
     async canManage(ctx) {

@@ -42,7 +42,7 @@ function takeFlash(ctx: Context, r: Resolved): string | undefined {
 
 async function accountPage(ctx: Context, r: Resolved, uid: string, err?: TwoFactorError): Promise<void> {
   const status = await r.service.status(uid);
-  sendPage(ctx, r.views.account({
+  sendPage(ctx, r, r.views.account({
     ...pageBase(ctx, r, undefined, err),
     state: status.state, required: status.required, devices: status.devices,
     backupCodesRemaining: status.backupCodesRemaining, notice: takeFlash(ctx, r),
@@ -80,7 +80,7 @@ export function accountRoutes(router: Router, r: Resolved): void {
     keepVerified(session, generation, 'active');
     return {
       json: { backupCodes },
-      page: () => sendPage(ctx, r.views.backupCodes({ ...pageBase(ctx, r, undefined), backupCodes, continueUrl: r.prefix })),
+      page: () => sendPage(ctx, r, r.views.backupCodes({ ...pageBase(ctx, r, undefined), backupCodes, continueUrl: r.prefix })),
     };
   }));
 

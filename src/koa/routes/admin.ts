@@ -34,7 +34,7 @@ function listField(value: unknown): unknown {
 
 async function adminPage(ctx: Context, r: Resolved, err?: TwoFactorError, notice?: string): Promise<void> {
   const overview = await r.service.usersOverview(await r.listUsers());
-  sendPage(ctx, r.views.admin({ ...pageBase(ctx, r, undefined, err), ...overview, notice }), err ? err.status : 200);
+  sendPage(ctx, r, r.views.admin({ ...pageBase(ctx, r, undefined, err), ...overview, notice }), err ? err.status : 200);
 }
 
 /** Confirms with the password, runs the change, answers JSON or returns to the admin page. */

@@ -19,7 +19,7 @@ const TITLES: Record<Challenge, string> = {
 };
 
 function challengePage(ctx: Context, r: Resolved, kind: Challenge, returnTo: string | undefined, err?: TwoFactorError, remaining?: number): void {
-  sendPage(ctx, r.views.verify({
+  sendPage(ctx, r, r.views.verify({
     ...pageBase(ctx, r, returnTo, err),
     action: `${r.prefix}/${kind}`,
     title: TITLES[kind],

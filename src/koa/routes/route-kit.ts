@@ -39,8 +39,9 @@ export function returnToOf(ctx: Context, body: Record<string, unknown> = {}): st
   return safeReturnTo(body.returnTo) ?? safeReturnTo(ctx.query.returnTo);
 }
 
-export function sendPage(ctx: Context, markup: string, status = 200): void {
+export function sendPage(ctx: Context, r: Resolved, markup: string, status = 200): void {
   ctx.status = status;
+  if (r.contentSecurityPolicy) ctx.set('Content-Security-Policy', r.contentSecurityPolicy);
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = markup;
 }
@@ -65,7 +66,7 @@ export function errorPage(ctx: Context, r: Resolved, err: TwoFactorError): void 
   const body = html`<h1>Two-factor authentication</h1>
 <p class="error" role="alert">${err.message}</p>
 <p><a href="${r.prefix}/verify">Back</a></p>`;
-  sendPage(ctx, layout({ title: 'Two-factor authentication', body }), err.status);
+  sendPage(ctx, r, layout({ title: 'Two-factor authentication', body }), err.status);
 }
 
 export { wantsJson };

@@ -32,7 +32,7 @@ async function allowedToEnrol(ctx: Context, r: Resolved, user: RouteUser, body: 
 }
 
 function setupPage(ctx: Context, r: Resolved, e: EnrolmentStarted, returnTo: string | undefined, err?: TwoFactorError): void {
-  sendPage(ctx, r.views.setup({
+  sendPage(ctx, r, r.views.setup({
     ...pageBase(ctx, r, returnTo, err),
     enrolmentId: e.enrolmentId, qrSvg: e.qrSvg, secret: e.secret, otpauthUri: e.otpauthUri,
     expiresAt: e.expiresAt, deviceName: e.deviceName, accountName: r.accountName(ctx), issuer: r.service.issuer,
@@ -80,7 +80,7 @@ export function setupRoutes(router: Router, r: Resolved): void {
       ctx.body = { state: done.state, deviceId: done.deviceId, ...(done.backupCodes ? { backupCodes: done.backupCodes } : {}) };
       return;
     }
-    sendPage(ctx, r.views.setupDone({
+    sendPage(ctx, r, r.views.setupDone({
       ...pageBase(ctx, r, returnTo),
       backupCodes: done.backupCodes,
       continueUrl: returnTo ?? r.afterVerifyPath,

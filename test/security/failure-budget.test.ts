@@ -5,7 +5,11 @@
  * requests, new sessions and other endpoints, in memory and on Redis.
  */
 import { expect } from 'chai';
-import { isTwoFactorError, MemoryGuardStore, MemoryRecordStore, type TwoFactorOptions } from '../../src/index.ts';
+import type { Redis } from 'ioredis';
+import {
+  createRedisClient, isTwoFactorError, MemoryGuardStore, MemoryRecordStore, RedisGuardStore, RedisRecordStore,
+  type GuardStore, type RecordStore, type TwoFactorOptions,
+} from '../../src/index.ts';
 import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, sleep, storeReady, tally, wrongCodes } from '../support/parallel.ts';
@@ -13,6 +17,25 @@ import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 
 const ALICE = '1';
 const BOB = '2';
+
+/** `store` with a count of the backup codes it was asked to consume, i.e. of backup-code guesses judged. */
+function countingConsumes(store: RecordStore): { store: RecordStore; judged(): number } {
+  let n = 0;
+  const proxy = new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      if (key === 'consumeBackupCode') {
+        return (...args: [string, string]) => {
+          n += 1;
+          return (value as RecordStore['consumeBackupCode']).apply(target, args);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { store: proxy, judged: () => n };
+}
 
 /** The error code `promise` rejects with (it must reject). */
 async function rejection(promise: Promise<unknown>): Promise<string> {
@@ -127,6 +150,47 @@ for (const mode of ['memory', 'redis'] as const) {
         expect((await other.post('/2fa/verify', { json: { code: codeAt(secret, 0) } })).status).to.equal(200);
         // alice is still locked.
         expect(await rejection(ex.app.tf.service.checkSecondFactor(ALICE, '000000', { endpoint: 'verify' }))).to.equal('too_many_attempts');
+      });
+    });
+
+    describe('backup codes under parallel guessing, with the default limits', () => {
+      let ex: RunningExample;
+      let client: Redis | undefined;
+      let counter: ReturnType<typeof countingConsumes>;
+
+      before(async () => {
+        let records: RecordStore;
+        let guard: GuardStore;
+        if (mode === 'redis') {
+          client = createRedisClient(redis!.url);
+          records = new RedisRecordStore(client, { keyPrefix: 'backup' });
+          guard = new RedisGuardStore(client, { keyPrefix: 'backup' });
+        } else {
+          records = new MemoryRecordStore();
+          guard = new MemoryGuardStore();
+        }
+        counter = countingConsumes(records);
+        ex = await app('backup', { records: counter.store, guard });
+      });
+
+      after(async () => {
+        await ex?.stop();
+        client?.disconnect();
+      });
+
+      it('stops parallel backup-code guessing: of 100 guesses sent at once at most 5 are judged', async () => {
+        await enrol(await ex.login('alice'));
+        const attacker = await ex.login('alice');
+        const before = counter.judged();
+        // Well-formed backup codes (xxxxx-xxxxx), none of them alice's.
+        const guesses = Array.from({ length: 100 }, (_, i) => `zzzzz-${String(i).padStart(5, '0')}`);
+        const answers = await inParallel(100, (i) => attacker.post('/2fa/verify', { json: { code: guesses[i] } }));
+        const counts = tally(answers);
+        expect(counts['401 invalid_code'] ?? 0, JSON.stringify(counts)).to.be.within(1, 5);
+        expect(counts['429 too_many_attempts'] ?? 0, JSON.stringify(counts)).to.equal(100 - (counts['401 invalid_code'] ?? 0));
+        // The answers alone do not show how many guesses were compared with the
+        // stored codes: a right one among them would have let the attacker in.
+        expect(counter.judged() - before, 'backup-code guesses judged').to.be.at.most(5);
       });
     });
 

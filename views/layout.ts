@@ -13,7 +13,7 @@ ol.steps{padding-left:1.25rem}ol.steps>li{margin-bottom:1.25rem}
 figure{margin:.75rem 0;text-align:center}
 figure svg{width:100%;max-width:14rem;height:auto;background:#fff}
 code,.backup-codes{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
-#secret-key{display:inline-block;user-select:all;-webkit-user-select:all;word-break:break-all;
+#secret-key{display:inline-block;user-select:all;-webkit-user-select:all;overflow-wrap:anywhere;
 background:#f3f4f6;border-radius:.25rem;padding:.25rem .5rem;font-size:1.05rem;letter-spacing:.05em}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 input[type=text]{display:block;width:100%;font-size:1.25rem;padding:.5rem .75rem;border:1px solid #9ca3af;border-radius:.375rem;
@@ -74,7 +74,7 @@ export function layout({ title, body }: LayoutOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title}</title>
 <style>${raw(STYLE)}</style>
 </head>

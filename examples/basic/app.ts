@@ -11,7 +11,7 @@ import passport from 'koa-passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { twoFactor, createRedisClient, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
+import { twoFactor, createRedisClient, whenReady, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
 import { checkPassword, findById, listUsers, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
@@ -34,6 +34,8 @@ export interface ExampleOptions {
 export interface ExampleApp {
   app: Koa;
   tf: ReturnType<typeof twoFactor>;
+  /** Resolves when the stores can answer (Redis connected). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -135,6 +137,7 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
 
   return {
     app, tf,
+    ready: () => (redis ? whenReady(redis) : Promise.resolve()),
     async close() {
       if (redis) redis.disconnect();
     },

@@ -10,7 +10,8 @@ if (redisUrl && !encryptionKeys) {
   process.exit(1);
 }
 
-const { app } = createExampleApp({ redisUrl, encryptionKeys, cookieKeys: process.env.COOKIE_KEYS?.split(',') });
+const { app, ready } = createExampleApp({ redisUrl, encryptionKeys, cookieKeys: process.env.COOKIE_KEYS?.split(',') });
+await ready();
 app.listen(port, () => {
   console.log(`koa-two-factor example on http://localhost:${port} (${redisUrl ? 'Redis' : 'in-memory stores'})`);
   console.log('Users: alice / alice-password, bob / bob-password, admin / admin-password');

@@ -278,7 +278,12 @@ export class TwoFactorService {
       }
       await this.checkSecondFactor(userId, codeInput, info);
       await this.records.removeDevice(userId, deviceId);
-      const last = record.devices.length === 1;
+      // Judged after the removal: a concurrent removal may have taken the other device meanwhile.
+      const last = (await this.records.get(userId)).devices.length === 0;
+      if (last && required) {
+        await this.records.addDevice(userId, record.devices.find((d) => d.id === deviceId)!);
+        throw new TwoFactorError('conflict', {}, 'Two-factor authentication is required: add another authenticator before removing the last one.');
+      }
       if (last) await this.records.clearFactors(userId);
       const generation = await this.records.bumpGeneration(userId);
       this.audit('device.removed', userId, info, 'success', { deviceId, lastDevice: last });

@@ -25,7 +25,8 @@ function sameOrigin(ctx: Context): boolean {
   const site = ctx.get('sec-fetch-site');
   if (site && site !== 'same-origin' && site !== 'none') return false;
   const origin = ctx.get('origin');
-  return !origin || origin === ctx.origin;
+  // Koa 3's ctx.origin is the Origin header itself: compare with our own origin.
+  return !origin || origin === `${ctx.protocol}://${ctx.host}`;
 }
 
 function equal(a: string, b: string): boolean {

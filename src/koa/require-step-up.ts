@@ -24,17 +24,20 @@ export interface StepUpOptions {
 
 export const DEFAULT_STEP_UP_REASON = 'This action needs two-factor authentication.';
 
+/** The local path of a same-origin Referer, or undefined (none, not a URL, another site). */
+function refererPath(ctx: Context): string | undefined {
+  try {
+    // Not `ctx.origin`: in Koa 3 that is the request's Origin header, not this server's origin.
+    const u = new URL(ctx.get('referer'));
+    return u.origin === `${ctx.protocol}://${ctx.host}` ? safeReturnTo(u.pathname + u.search) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Where the browser should come back to: this URL for a GET, else the page the form was on. */
 function actionUrl(ctx: Context, fallback: string): string {
-  if (ctx.method === 'GET') return ctx.originalUrl;
-  const referer = ctx.get('referer');
-  if (referer) {
-    try {
-      const u = new URL(referer);
-      if (u.origin === ctx.origin) return safeReturnTo(u.pathname + u.search) ?? fallback;
-    } catch { /* not a URL: use the fallback */ }
-  }
-  return fallback;
+  return ctx.method === 'GET' ? ctx.originalUrl : refererPath(ctx) ?? fallback;
 }
 
 export function createRequireStepUp(r: Resolved) {
@@ -65,7 +68,7 @@ export function createRequireStepUp(r: Resolved) {
 function answerBrowser(ctx: Context, r: Resolved, err: TwoFactorError, o: StepUpOptions): void {
   if (err.code === 'unauthenticated') return ctx.redirect(r.loginPath);
   if (err.code === 'two_factor_setup_required') {
-    const referer = safeReturnTo(ctx.get('referer') ? new URL(ctx.get('referer'), ctx.origin).pathname : undefined);
+    const referer = refererPath(ctx);
     sendPage(ctx, r, r.views.setupRequired({
       ...pageBase(ctx, r, undefined),
       activateUrl: String(err.details.setupUrl),

@@ -3,7 +3,7 @@
  * command sent while Redis is down waits about 73 s in the offline queue; a
  * login must instead fail closed in about a second.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 
 /** Per-command deadline on the guard path. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1000;
@@ -23,4 +23,23 @@ export const GUARD_REDIS_OPTIONS: GuardRedisOptions = {
 export function createRedisClient(url: string, options: GuardRedisOptions = {}): Redis {
   const merged: GuardRedisOptions = { ...GUARD_REDIS_OPTIONS, ...options };
   return new Redis(url, merged);
+}
+
+/**
+ * Resolves once the client is connected. With the offline queue off, commands
+ * sent before that fail, so an app should wait for this before it listens.
+ */
+export function whenReady(client: Redis | Cluster, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis was not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onReady() {
+      clearTimeout(timer);
+      resolve();
+    }
+    client.once('ready', onReady);
+  });
 }

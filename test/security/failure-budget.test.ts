@@ -12,7 +12,7 @@ import {
 } from '../../src/index.ts';
 import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
-import { inParallel, sleep, storeReady, tally, wrongCodes } from '../support/parallel.ts';
+import { inParallel, sleep, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 
 const ALICE = '1';
@@ -59,6 +59,9 @@ for (const mode of ['memory', 'redis'] as const) {
         ? await startExample({ redisUrl: redis!.url, twoFactor: { redisKeyPrefix: prefix, ...twoFactor } })
         : await startExample({ twoFactor: { records: new MemoryRecordStore(), guard: new MemoryGuardStore(), ...twoFactor } });
       await storeReady(ex.app.tf.service);
+      // The sessions' Redis client may be another one than the 2FA stores': a
+      // login proves both are connected (no offline queue: early requests fail).
+      if (mode === 'redis') await waitUntil(() => ex.login('alice').then(() => true), 5_000, 20);
       return ex;
     }
 

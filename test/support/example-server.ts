@@ -26,6 +26,7 @@ export async function startExample(o: ExampleOptions = {}): Promise<RunningExamp
     ...o,
     twoFactor: { logger: () => {}, ...o.twoFactor },
   });
+  await app.ready();
   const server: Server = await new Promise((resolve) => {
     const s = app.app.listen(0, '127.0.0.1', () => resolve(s));
   });

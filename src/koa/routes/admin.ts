@@ -16,6 +16,8 @@ import { sessionOf } from '../session-state.ts';
 async function requireAdmin(ctx: Context, r: Resolved): Promise<string> {
   const { uid } = await requireVerifiedSession(ctx, r);
   if (!(await r.canManage(ctx))) throw new TwoFactorError('forbidden');
+  // Held to setup like everywhere else: a pending admin must not lift the requirement it is under.
+  if ((await r.service.sessionState(uid)).state === 'pending') throw new TwoFactorError('two_factor_setup_required', { setupUrl: `${r.prefix}/setup` });
   return uid;
 }
 
@@ -27,9 +29,9 @@ function booleanField(value: unknown): unknown {
   return value;
 }
 
-/** A form with one checked box sends a string, with several an array. */
-function listField(value: unknown): unknown {
-  return typeof value === 'string' ? [value] : value;
+/** A form with one checked box sends a string, with several an array; JSON must send a list. */
+function listField(ctx: Context, value: unknown): unknown {
+  return typeof value === 'string' && ctx.is('urlencoded') ? [value] : value;
 }
 
 async function adminPage(ctx: Context, r: Resolved, err?: TwoFactorError, notice?: string): Promise<void> {
@@ -81,7 +83,7 @@ export function adminRoutes(router: Router, r: Resolved): void {
   router.post('/admin/policy', policy);
 
   const required = (ctx: Context) => change(ctx, r, 'admin/users/required',
-    (body, info) => r.service.setRequired(listField(body.userIds), booleanField(body.required), info), 'The users were updated.');
+    (body, info) => r.service.setRequired(listField(ctx, body.userIds), booleanField(body.required), info), 'The users were updated.');
   router.put('/admin/users/required', required);
   router.post('/admin/users/required', required);
 

@@ -7,8 +7,7 @@ import type { Context } from 'koa';
 import type Router from '@koa/router';
 import { TwoFactorError } from '../../core/errors.ts';
 import type { Resolved } from '../resolve-options.ts';
-import { markVerified } from '../session-state.ts';
-import { requireVerifiedSession } from './account.ts';
+import { isVerified, markVerified } from '../session-state.ts';
 import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, wantsJson } from './route-kit.ts';
 
 type Challenge = 'verify' | 'step-up';
@@ -30,9 +29,12 @@ function challengePage(ctx: Context, r: Resolved, kind: Challenge, returnTo: str
 export function challengeRoutes(router: Router, r: Resolved): void {
   for (const kind of ['verify', 'step-up'] as const) {
     router.get(`/${kind}`, async (ctx) => {
-      const { uid, session } = kind === 'verify' ? requireUser(ctx, r) : await requireVerifiedSession(ctx, r);
+      const { uid, session } = requireUser(ctx, r);
       if (wantsJson(ctx)) {
-        ctx.body = { verified: session.verifiedAt !== undefined, verifiedAt: session.verifiedAt ?? null };
+        // A bump elsewhere (disable, regeneration, removal) ends this session's verification, as in GET /2fa.
+        const { generation } = await r.service.sessionState(uid);
+        const verified = isVerified(session) && session.generation === generation;
+        ctx.body = { verified, verifiedAt: verified ? session.verifiedAt : null };
         return;
       }
       const status = await r.service.status(uid);
@@ -40,7 +42,8 @@ export function challengeRoutes(router: Router, r: Resolved): void {
     });
 
     router.post(`/${kind}`, async (ctx) => {
-      const { uid } = kind === 'verify' ? requireUser(ctx, r) : await requireVerifiedSession(ctx, r);
+      // Step-up from a password-only session is simply the first verification.
+      const { uid } = requireUser(ctx, r);
       const body = bodyOf(ctx);
       const returnTo = returnToOf(ctx, body);
       let checked;

@@ -1,0 +1,178 @@
+/**
+ * Account changes end the verified state of the user's other sessions
+ * (issue #4): after session A regenerates the backup codes, removes a device
+ * or turns 2FA off, session B must pass the second factor again (or, after a
+ * disable, has none to pass), while A carries on. The gate notices within
+ * `stateCacheMs`; the 2FA routes notice at once.
+ */
+import { expect } from 'chai';
+import { createRedisClient, DEFAULT_STATE_CACHE_MS } from '../../src/index.ts';
+import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { storeReady, waitUntil } from '../support/parallel.ts';
+import { startRedis, type RedisProcess } from '../support/redis-server.ts';
+import { addDevice, enrolled, loginVerified, status, verify, type ExampleOptions } from './helpers.ts';
+
+for (const backend of ['in-memory stores', 'Redis'] as const) {
+  describe(`account: other sessions of the user (${backend}, stateCacheMs 0)`, () => {
+    let redis: RedisProcess | undefined;
+    let ex: RunningExample;
+
+    before(async () => {
+      if (backend === 'Redis') redis = await startRedis();
+    });
+    after(async () => {
+      await redis?.stop();
+    });
+    beforeEach(async () => {
+      const options: ExampleOptions = { twoFactor: { stateCacheMs: 0 } };
+      if (redis) options.redisUrl = redis.url;
+      ex = await startExample(options);
+      await storeReady(ex.app.tf.service);
+    });
+    afterEach(async () => {
+      await ex.stop();
+      if (redis) {
+        // Each test starts from empty stores and sessions.
+        const admin = createRedisClient(redis.url);
+        await waitUntil(() => admin.flushall().then(() => true), 2_000, 20);
+        admin.disconnect();
+      }
+    });
+
+    /** Session A enrolled alice (step -1); session B passed with step 0; both reach the dashboard. */
+    async function twoSessions() {
+      const a = await enrolled(ex, 'alice');
+      const b = await loginVerified(ex, 'alice', codeAt(a.secret, 0));
+      expect((await a.client.get('/dashboard')).status).to.equal(200);
+      expect((await b.get('/dashboard')).status).to.equal(200);
+      return { ...a, a: a.client, b };
+    }
+
+    it('regenerating backup codes in A unverifies B (401 second_factor_required); A stays verified', async () => {
+      const { a, b, secret } = await twoSessions();
+      const res = await a.post('/2fa/backup-codes', { json: { code: codeAt(secret, 1) } });
+      expect(res.status, res.text).to.equal(200);
+      const fresh: string[] = res.body.backupCodes;
+
+      const blocked = await b.get('/dashboard');
+      expect(blocked.status).to.equal(401);
+      expect(blocked.body.error).to.equal('second_factor_required');
+      expect((await status(b)).session.verified).to.equal(false);
+      expect((await b.get('/2fa/verify')).body.verified).to.equal(false);
+      const action = await b.post('/2fa/backup-codes', { json: { code: fresh[0] } });
+      expect(action.status).to.equal(401);
+      expect(action.body.error).to.equal('second_factor_required');
+
+      expect((await a.get('/dashboard')).status).to.equal(200);
+      expect((await status(a)).session.verified).to.equal(true);
+      expect((await status(a)).backupCodesRemaining).to.equal(10);
+
+      expect((await verify(b, fresh[0]!)).status).to.equal(200);
+      expect((await b.get('/dashboard')).status).to.equal(200);
+    });
+
+    it('GET /2fa and GET /2fa/verify report B unverified at once, before B meets the gate', async () => {
+      const { a, b, secret } = await twoSessions();
+      expect((await b.get('/2fa/verify')).body.verified).to.equal(true);
+      expect((await a.post('/2fa/backup-codes', { json: { code: codeAt(secret, 1) } })).status).to.equal(200);
+
+      // Only 2FA routes (the gate skips them): nothing has cleared B's session yet.
+      expect((await status(b)).session.verified).to.equal(false);
+      const challenge = await b.get('/2fa/verify');
+      expect(challenge.status).to.equal(200);
+      expect(challenge.body).to.deep.equal({ verified: false, verifiedAt: null });
+      expect((await a.get('/2fa/verify')).body.verified).to.equal(true);
+    });
+
+    it('removing a device in A unverifies B (401 second_factor_required); A stays verified', async () => {
+      const first = await enrolled(ex, 'alice');
+      const tablet = await addDevice(first.client, 'Tablet');
+      const a = first.client;
+      const b = await loginVerified(ex, 'alice', codeAt(tablet.secret, 0));
+      expect((await b.get('/dashboard')).status).to.equal(200);
+
+      const res = await a.delete(`/2fa/devices/${tablet.deviceId}`, { json: { code: codeAt(first.secret, 0) } });
+      expect(res.status, res.text).to.equal(200);
+
+      const blocked = await b.get('/dashboard');
+      expect(blocked.status).to.equal(401);
+      expect(blocked.body.error).to.equal('second_factor_required');
+      expect((await status(b)).session.verified).to.equal(false);
+      expect((await a.get('/dashboard')).status).to.equal(200);
+      expect((await status(a)).session.verified).to.equal(true);
+
+      expect((await verify(b, first.backupCodes[0]!)).status).to.equal(200);
+      expect((await b.get('/dashboard')).status).to.equal(200);
+    });
+
+    it('turning 2FA off in A leaves B nothing to pass: B reaches the app, unverified; re-enabling blocks B', async () => {
+      const { a, b, secret } = await twoSessions();
+      const res = await a.post('/2fa/disable', { json: { code: codeAt(secret, 1) } });
+      expect(res.status, res.text).to.equal(200);
+
+      const through = await b.get('/dashboard');
+      expect(through.status).to.equal(200);
+      expect(through.body.twoFactor).to.equal('none');
+      const bs = await status(b);
+      expect(bs.state).to.equal('none');
+      expect(bs.session.verified).to.equal(false);
+      expect((await a.get('/dashboard')).status).to.equal(200);
+
+      // A turns it on again: B's old verification does not carry over to the new factors.
+      await enrol(a, 'New phone');
+      expect((await a.get('/dashboard')).status).to.equal(200);
+      const blocked = await b.get('/dashboard');
+      expect(blocked.status).to.equal(401);
+      expect(blocked.body.error).to.equal('second_factor_required');
+    });
+  });
+}
+
+describe('account: other sessions and the gate cache', () => {
+  let ex: RunningExample | undefined;
+  afterEach(async () => {
+    await ex?.stop();
+    ex = undefined;
+  });
+
+  it(`by default (stateCacheMs ${DEFAULT_STATE_CACHE_MS} ms) the gate may let B through for a while; the 2FA routes refuse B at once`, async () => {
+    expect(DEFAULT_STATE_CACHE_MS).to.equal(15_000);
+    ex = await startExample();
+    const a = await enrolled(ex, 'alice');
+    const b = await loginVerified(ex, 'alice', codeAt(a.secret, 0));
+    expect((await a.client.post('/2fa/backup-codes', { json: { code: codeAt(a.secret, 1) } })).status).to.equal(200);
+
+    // Within the cache interval the gate does not read the store: the documented delay.
+    expect((await b.get('/dashboard')).status).to.equal(200);
+    expect((await status(b)).session.verified).to.equal(false);
+    const action = await b.post('/2fa/backup-codes', { json: { code: a.backupCodes[0] } });
+    expect(action.status).to.equal(401);
+    expect(action.body.error).to.equal('second_factor_required');
+  });
+
+  it('notices a change in another session within stateCacheMs (300 ms here)', async () => {
+    const CACHE_MS = 300;
+    ex = await startExample({ twoFactor: { stateCacheMs: CACHE_MS } });
+    const a = await enrolled(ex, 'alice');
+    const b = await loginVerified(ex, 'alice', codeAt(a.secret, 0));
+    const verifiedAt = Date.now();
+    expect((await b.get('/dashboard')).status).to.equal(200);
+
+    const res = await a.client.post('/2fa/backup-codes', { json: { code: codeAt(a.secret, 1) } });
+    expect(res.status).to.equal(200);
+    const changedAt = Date.now();
+    const early = await b.get('/dashboard');
+    // Still inside B's cache interval (it started when B verified): B is let through once more.
+    if (Date.now() - verifiedAt < CACHE_MS - 50) expect(early.status).to.equal(200);
+
+    const took = await waitUntil(async () => (await b.get('/dashboard')).status === 401, 2_000, 20);
+    expect(Date.now() - changedAt).to.be.at.most(CACHE_MS + 150);
+    expect(took).to.be.at.most(CACHE_MS + 150);
+
+    await new Promise((r) => setTimeout(r, CACHE_MS + 100));
+    const later = await b.get('/dashboard');
+    expect(later.status).to.equal(401);
+    expect(later.body.error).to.equal('second_factor_required');
+    expect((await a.client.get('/dashboard')).status).to.equal(200);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * A person with one authenticator app adds a second one from the account
+ * page; both are listed, and renaming tells them apart.
+ */
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { startExample, type RunningExample } from '../support/example-server.ts';
+import { foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
+import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
+
+describe('browser: a second authenticator app', function () {
+  let browser: Browser;
+  let ex: RunningExample;
+  let j: Journey | undefined;
+
+  before(async () => {
+    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
+  });
+  after(async () => {
+    await j?.close();
+    await browser?.close();
+    await ex?.stop();
+  });
+
+  it('adds one from the account page and lists both devices', async () => {
+    j = await startJourney(browser, 'second-device', 'desktop', ex.url);
+    const { page } = j;
+    await signIn(j, 'alice');
+    const first = await enrolFromDashboard(j);
+
+    await clickAndWait(page, page.getByRole('link', { name: 'Manage two-factor authentication' }));
+    await expectHeading(page, 'Two-factor authentication');
+    const devices = page.getByRole('region', { name: 'Authenticator apps' }).getByRole('listitem');
+    expect(await devices.count()).to.equal(1);
+    await j.shot('account-one-device');
+
+    await clickAndWait(page, page.getByRole('link', { name: '+ Add another authenticator app' }));
+    const second = await linkFromSetupPage(j, 'second-setup');
+    expect(second.secret).not.to.equal(first.secret);
+    // Backup codes come with the first device only.
+    expect(second.backupCodes).to.deep.equal([]);
+    expect(await page.getByRole('region', { name: 'Your backup codes' }).count()).to.equal(0);
+    await page.getByText('Two-factor authentication is now active for Authenticator.').waitFor();
+
+    await clickAndWait(page, page.getByRole('link', { name: 'Continue' }));
+    await expectHeading(page, 'Dashboard');
+    await clickAndWait(page, page.getByRole('link', { name: 'Manage two-factor authentication' }));
+    await expectHeading(page, 'Two-factor authentication');
+    expect(await devices.count()).to.equal(2);
+    // Both got the default name: on screen they are told apart by date only.
+    expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Authenticator']);
+    await j.shot('account-two-devices');
+
+    await devices.nth(1).getByLabel('Name').fill('Tablet');
+    await clickAndWait(page, devices.nth(1).getByRole('button', { name: 'Rename' }));
+    await page.getByRole('status').filter({ hasText: 'The authenticator app was renamed.' }).waitFor();
+    expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Tablet']);
+    await j.shot('account-renamed');
+    expect(foreignRequests(j)).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Five wrong codes lock the account's second factor; the page says how long
+ * to wait, and even the right code is refused meanwhile.
+ */
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { startExample, type RunningExample } from '../support/example-server.ts';
+import { foreignRequests, launchBrowser, startJourney, totp, wrongCode, type Journey } from '../support/browser.ts';
+import { alertText, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
+
+describe('browser: lockout after wrong codes', function () {
+  let browser: Browser;
+  let ex: RunningExample;
+  let j: Journey | undefined;
+
+  before(async () => {
+    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
+  });
+  after(async () => {
+    await j?.close();
+    await browser?.close();
+    await ex?.stop();
+  });
+
+  it('shows the wait time ("Try again in …") once 5 wrong codes were sent', async () => {
+    j = await startJourney(browser, 'lockout', 'phone', ex.url);
+    const { page } = j;
+    await signIn(j, 'alice');
+    const { secret } = await enrolFromDashboard(j);
+    await signOut(j);
+    await signIn(j, 'alice');
+    await expectHeading(page, 'Two-factor authentication');
+
+    for (let i = 1; i <= 5; i++) {
+      await submitCode(page, verifyForm(page).field, wrongCode(secret, i), verifyForm(page).button);
+      const text = await alertText(page);
+      // The fifth starts the lockout but still reads like the others (see the report).
+      expect(text, `after wrong code ${i}`).to.equal('That code is not valid. Check your authenticator app and try again.');
+    }
+    await j.shot('verify-5-wrong');
+
+    // The next attempt, even with the right code, is refused with the wait time.
+    await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+    await expectHeading(page, 'Two-factor authentication');
+    expect(await alertText(page)).to.equal('Too many failed attempts. Wait before trying again. Try again in 15 minutes.');
+    await j.shot('verify-locked');
+    expect(new URL(page.url()).pathname).to.equal('/2fa/verify');
+    expect(foreignRequests(j)).to.deep.equal([]);
+  });
+});

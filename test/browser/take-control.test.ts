@@ -1,0 +1,120 @@
+/**
+ * The privileged action behind `requireStepUp`: "Take control" of a remote
+ * session. Without 2FA the person is offered "Activate now / later" and comes
+ * back to the action after setup; with 2FA older than `maxAge` they confirm
+ * with a code first.
+ */
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { startExample, type RunningExample } from '../support/example-server.ts';
+import { BOTH_VIEWPORTS, foreignRequests, launchBrowser, startJourney, totp, type Journey } from '../support/browser.ts';
+import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, submitCode, verifyForm } from './flows.ts';
+
+describe('browser: take control of a remote session', function () {
+  let browser: Browser;
+  let j: Journey | undefined;
+  before(async () => { browser = await launchBrowser(); });
+  afterEach(async () => {
+    if (j) expect(foreignRequests(j), 'requests to other hosts').to.deep.equal([]);
+    await j?.close();
+    j = undefined;
+  });
+  after(async () => { await browser?.close(); });
+
+  for (const viewport of BOTH_VIEWPORTS) {
+    describe(`without 2FA, at ${viewport} width`, () => {
+      let ex: RunningExample;
+      before(async () => { ex = await startExample(); });
+      after(async () => { await ex?.stop(); });
+
+      it('offers "Activate later", which leads back to the dashboard', async () => {
+        j = await startJourney(browser, 'take-control-later', viewport, ex.url);
+        const { page } = j;
+        await signIn(j, 'bob');
+        await expectHeading(page, 'Dashboard');
+        await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
+        await expectHeading(page, 'Two-factor authentication needed');
+        await clickAndWait(page, page.getByRole('link', { name: 'Activate later' }));
+        await expectHeading(page, 'Dashboard');
+      });
+
+      it('offers "Activate now", links an app and comes back to start the session', async () => {
+        j = await startJourney(browser, 'take-control', viewport, ex.url);
+        const { page } = j;
+        await signIn(j, 'alice');
+        await expectHeading(page, 'Dashboard');
+        await j.shot('dashboard');
+
+        await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
+        await expectHeading(page, 'Two-factor authentication needed');
+        await page.getByText('Taking control of a remote session needs two-factor authentication.').waitFor();
+        expect(await page.getByRole('link', { name: 'Activate now' }).isVisible()).to.equal(true);
+        expect(await page.getByRole('link', { name: 'Activate later' }).isVisible()).to.equal(true);
+        await j.shot('activate');
+
+        await clickAndWait(page, page.getByRole('link', { name: 'Activate now' }));
+        const { backupCodes } = await linkFromSetupPage(j, 'setup');
+        expect(backupCodes).to.have.length(10);
+
+        await clickAndWait(page, page.getByRole('link', { name: 'Continue' }));
+        await expectHeading(page, 'Take control');
+        expect(new URL(page.url()).pathname).to.equal('/remote/take-control');
+        await j.shot('take-control');
+
+        await clickAndWait(page, page.getByRole('button', { name: 'Start the session' }));
+        await expectHeading(page, 'Remote session started');
+        expect(await page.getByRole('status').innerText()).to.match(/^You \(alice\) are now in control of remote session [0-9a-f]{16}\.$/);
+        await j.shot('started');
+      });
+    });
+  }
+
+  describe('with 2FA passed longer ago than maxAge (1 s)', () => {
+    let ex: RunningExample;
+    before(async () => { ex = await startExample({ takeControlMaxAgeMs: 1000 }); });
+    after(async () => { await ex?.stop(); });
+
+    for (const viewport of BOTH_VIEWPORTS) {
+      it(`asks "Confirm it's you", then goes back to the action (${viewport})`, async () => {
+        j = await startJourney(browser, 'step-up', viewport, ex.url);
+        const { page } = j;
+        const user = viewport === 'desktop' ? 'alice' : 'bob';
+        await signIn(j, user);
+        const { secret } = await enrolFromDashboard(j);
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+
+        await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
+        await expectHeading(page, "Confirm it's you");
+        expect(new URL(page.url()).pathname).to.equal('/2fa/step-up');
+        expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code');
+        await j.shot('confirm');
+
+        await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+        await expectHeading(page, 'Take control');
+        expect(new URL(page.url()).pathname).to.equal('/remote/take-control');
+        await j.shot('take-control');
+        await clickAndWait(page, page.getByRole('button', { name: 'Start the session' }));
+        await expectHeading(page, 'Remote session started');
+        await j.shot('started');
+      });
+    }
+
+    it('asks again when the form is sent after maxAge, then returns to the take-control page', async () => {
+      j = await startJourney(browser, 'step-up-post', 'desktop', ex.url);
+      const { page } = j;
+      await signIn(j, 'admin');
+      const { secret } = await enrolFromDashboard(j);
+      await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
+      await expectHeading(page, 'Take control');
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+
+      // The form post cannot be replayed: confirm, then back on the page it came from.
+      await clickAndWait(page, page.getByRole('button', { name: 'Start the session' }));
+      await expectHeading(page, "Confirm it's you");
+      await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+      await expectHeading(page, 'Take control');
+      await clickAndWait(page, page.getByRole('button', { name: 'Start the session' }));
+      await expectHeading(page, 'Remote session started');
+    });
+  });
+});

@@ -33,6 +33,10 @@ describe('koa routes', () => {
     const cross = await c.post('/2fa/setup', { json: {}, headers: { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' } });
     expect(cross.status).to.equal(403);
     expect(cross.body.error).to.equal('csrf_failed');
+    const originOnly = await c.post('/2fa/setup', { json: {}, headers: { origin: 'http://evil.example' } });
+    expect(originOnly.status).to.equal(403);
+    const sameOrigin = await c.post('/2fa/setup', { json: {}, headers: { origin: ex.url } });
+    expect(sameOrigin.status).to.equal(201);
     const token = (await c.get('/2fa')).body.csrfToken;
     const withToken = await c.post('/2fa/setup', { form: { _csrf: token, name: 'Laptop' } });
     expect(withToken.status).to.equal(201);

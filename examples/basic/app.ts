@@ -60,6 +60,18 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   passport.deserializeUser((id: string, done) => done(null, findById(id) ?? false));
   passport.use(new LocalStrategy((username, password, done) => done(null, checkPassword(username, password) ?? false)));
 
+  // A session store that cannot answer (Redis down) must fail closed with the
+  // package's 503, not a bare 500.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!redis || redis.status === 'ready') throw err;
+      ctx.status = 503;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'store_unavailable', message: 'Sign-in is unavailable right now. Try again shortly.' };
+    }
+  });
   // The example's own pages use the package's layout, so the same strict policy fits them.
   app.use(async (ctx, next) => {
     await next();
@@ -69,7 +81,9 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
     key: 'koa.sess', httpOnly: true, sameSite: 'lax', maxAge: 86_400_000,
     store: redis ? redisSessionStore(redis) : memorySessionStore(),
   }, app));
-  app.use(bodyParser({ enableTypes: ['json', 'form'], parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  // The 2FA routes parse their own bodies (and answer a malformed one with invalid_input).
+  const parseBody = bodyParser({ enableTypes: ['json', 'form'], parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] });
+  app.use((ctx, next) => (ctx.path.startsWith(`${tf.prefix}/`) ? next() : parseBody(ctx, next)));
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(tf.gate);

@@ -200,10 +200,7 @@ export class TwoFactorService {
       }
       const now = this.now();
       const step = isTotpShape(code, this.totp.digits) ? matchTimeStep(this.box.open(pending.sealedSecret, userId), code, now, this.totp) : null;
-      if (step === null) {
-        this.audit('verification.failed', userId, info, 'failure', { method: 'totp' });
-        throw new TwoFactorError('invalid_code');
-      }
+      if (step === null) return this.failed(userId, await this.guard.recordFailure(userId, this.limits, now), info);
       // Claims the step for the new device id so this code cannot pass the gate again.
       const outcome = await this.guard.attemptTotp(userId, [{ deviceId: pending.id, step }], this.limits, now, this.stepTtlMs, false);
       if (outcome.kind === 'locked') throw this.lockedError(outcome.retryAfterMs);
@@ -325,13 +322,16 @@ export class TwoFactorService {
   confirmAdmin(adminId: string, checkPassword: () => Promise<boolean>, info: RequestInfo): Promise<void> {
     return this.guarded(async () => {
       const now = this.now();
-      const locked = await this.guard.lockRemaining(adminId, now);
-      if (locked > 0) throw this.lockedError(locked);
-      if (await checkPassword()) return;
+      // Counted first (atomic with the lock check) so parallel guesses stay
+      // within the budget; a right password takes its count back.
       const outcome = await this.guard.recordFailure(adminId, this.limits, now);
+      if (outcome.kind === 'locked') throw this.lockedError(outcome.retryAfterMs);
+      if (outcome.kind === 'rejected' && outcome.lockedForMs === 0 && (await checkPassword())) {
+        await this.guard.refundFailure(adminId);
+        return;
+      }
       this.audit('verification.failed', adminId, info, 'failure', { method: 'password' });
       if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) this.audit('lockout', adminId, info, 'failure', { lockedForMs: outcome.lockedForMs });
-      if (outcome.kind === 'locked') throw this.lockedError(outcome.retryAfterMs);
       throw new TwoFactorError('forbidden', { field: 'password' }, 'That password is not right.');
     });
   }
@@ -405,13 +405,15 @@ export class TwoFactorService {
   private async checkBackupCode(record: UserRecord, normalized: string, info: RequestInfo): Promise<FactorChecked> {
     const userId = record.userId;
     const now = this.now();
-    const locked = await this.guard.lockRemaining(userId, now);
-    if (locked > 0) return this.failed(userId, { kind: 'locked', retryAfterMs: locked }, info);
+    // Counted before it is judged, in one atomic step with the lock check, so
+    // parallel guesses cannot all slip past the lock; a success starts over.
+    const counted = await this.guard.recordFailure(userId, this.limits, now);
+    if (counted.kind !== 'rejected') return this.failed(userId, counted, info);
     let used = false;
     for (let i = 0; i < this.backupKeys.length && !used; i++) {
       used = await this.records.consumeBackupCode(userId, this.backupHash(userId, normalized, i));
     }
-    if (!used) return this.failed(userId, await this.guard.recordFailure(userId, this.limits, now), info);
+    if (!used) return this.failed(userId, counted, info);
     await this.guard.recordSuccess(userId, this.limits, now);
     const remaining = Math.max(0, record.backupCodesRemaining - 1);
     this.audit('backup_code.used', userId, info, 'success', { remaining });

@@ -78,6 +78,13 @@ export class MemoryGuardStore implements GuardStore {
     return { kind: 'rejected', lockedForMs };
   }
 
+  async refundFailure(userId: string): Promise<void> {
+    const fail = this.live(this.failures, userId);
+    if (!fail) return;
+    fail.inWindow = Math.max(0, fail.inWindow - 1);
+    fail.consecutive = Math.max(0, fail.consecutive - 1);
+  }
+
   async recordSuccess(userId: string, l: ResolvedLimits): Promise<void> {
     this.succeed(userId, this.live(this.failures, userId) ?? emptyFailureState(), l);
   }

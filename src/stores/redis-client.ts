@@ -20,9 +20,17 @@ export const GUARD_REDIS_OPTIONS: GuardRedisOptions = {
 };
 
 /** A `Redis` for `url` (`redis://`, `rediss://` for TLS) with the options above. */
-export function createRedisClient(url: string, options: GuardRedisOptions = {}): Redis {
+export function createRedisClient(url: string, options: GuardRedisOptions = {}, log: (message: string) => void = console.warn): Redis {
   const merged: GuardRedisOptions = { ...GUARD_REDIS_OPTIONS, ...options };
-  return new Redis(url, merged);
+  const client = new Redis(url, merged);
+  // Without a listener ioredis prints every reconnect failure; say it once per outage.
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (!down) log(`koa-two-factor: Redis unavailable (${err.message}); failing closed until it returns`);
+    down = true;
+  });
+  client.on('ready', () => { down = false; });
+  return client;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_FAILURE, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
+import { ATTEMPT, IP_FAILURE, REFUND, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
 import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
 
 export interface RedisStoreOptions {
@@ -45,6 +45,10 @@ export class RedisGuardStore implements GuardStore {
 
   recordFailure(userId: string, l: ResolvedLimits, now: number): Promise<AttemptOutcome> {
     return this.attempt(userId, [], l, now, 1, true, false);
+  }
+
+  async refundFailure(userId: string): Promise<void> {
+    await runScript(this.redis, REFUND, [this.keys.failures(userId)], []);
   }
 
   async recordSuccess(userId: string, l: ResolvedLimits): Promise<void> {

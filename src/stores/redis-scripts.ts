@@ -81,6 +81,15 @@ end
 return 1
 `);
 
+/** KEYS: failures. Takes back one counted failure, never below zero. */
+export const REFUND = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for _, f in ipairs({'n', 'c'}) do
+  if (tonumber(redis.call('HGET', KEYS[1], f)) or 0) > 0 then redis.call('HINCRBY', KEYS[1], f, -1) end
+end
+return 1
+`);
+
 /** KEYS: ip counter. ARGV: windowMs. A fixed window starting at the first failure. */
 export const IP_FAILURE = script(`
 local n = redis.call('INCR', KEYS[1])

@@ -94,6 +94,8 @@ export interface GuardStore {
   lockRemaining(userId: string, now: number): Promise<number>;
   /** Counts a failure for a check that is not a TOTP (backup code, password). */
   recordFailure(userId: string, limits: ResolvedLimits, now: number): Promise<AttemptOutcome>;
+  /** Takes back one counted failure (a check counted before it was judged, then passed). */
+  refundFailure(userId: string): Promise<void>;
   /** Starts the failure budget over after a successful second factor (see `afterSuccess`). */
   recordSuccess(userId: string, limits: ResolvedLimits, now: number): Promise<void>;
   /** Forgets replay state and failures (admin reset, disable). */

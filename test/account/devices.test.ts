@@ -13,7 +13,7 @@ import { ALICE, addDevice, enrolled, freshExample, info, loginVerified, patch, s
 
 describe('account: devices', () => {
   describe('adding a second authenticator', () => {
-    const RECENT_MS = 200;
+    const RECENT_MS = 400;
     const app = freshExample(() => ({ twoFactor: { recentVerificationMs: RECENT_MS, stateCacheMs: 0 } }));
 
     it('needs a verified session, and after recentVerificationMs a fresh code in the body (else 403 step_up_required)', async () => {

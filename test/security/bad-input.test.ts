@@ -103,10 +103,10 @@ const ENDPOINTS: Endpoint[] = [
     },
   },
   {
-    // Confirm checks the code against the pending secret only, and does not
-    // count its failures (reported on issue #3); it still must never crash.
+    // Confirm checks the code against the pending secret; its failures count
+    // in the same budget as every other code check.
     name: 'POST /2fa/setup/confirm',
-    counted: false,
+    counted: true,
     async prepare(ex) {
       const client = await ex.login('bob');
       const setup = await client.post('/2fa/setup', { json: { name: 'Phone' } });

@@ -72,6 +72,8 @@ export interface Journey {
   documents: DocumentAnswer[];
   /** One entry per `shot`. */
   pages: PageFacts[];
+  /** Console errors and page errors (a CSP violation shows up here). */
+  errors: string[];
   /** Screenshot the page, check it, and return what was measured. */
   shot(name: string): Promise<PageFacts>;
   close(): Promise<void>;
@@ -86,7 +88,15 @@ export async function startJourney(browser: Browser, name: string, viewport: Vie
   const page = await context.newPage();
   const requests: string[] = [];
   const documents: DocumentAnswer[] = [];
+  const errors: string[] = [];
   context.on('request', (req) => { requests.push(req.url()); });
+  context.on('console', (msg) => {
+    // A 401/403/429 page is an answer the journey expects; anything else (a CSP violation…) is not.
+    if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) {
+      errors.push(`${msg.location().url}: ${msg.text()}`);
+    }
+  });
+  page.on('pageerror', (err) => { errors.push(String(err)); });
   context.on('response', (res) => {
     const req = res.request();
     if (req.resourceType() === 'document' && req.frame().parentFrame() === null) {
@@ -94,7 +104,7 @@ export async function startJourney(browser: Browser, name: string, viewport: Vie
     }
   });
   const j: Journey = {
-    name, viewport, baseUrl, context, page, requests, documents, pages: [],
+    name, viewport, baseUrl, context, page, requests, documents, errors, pages: [],
     async shot(shotName) {
       await screenshot(page, shotName);
       const facts = await pageFacts(page, shotName, documents);
@@ -137,8 +147,8 @@ async function pageFacts(page: Page, name: string, documents: DocumentAnswer[]):
     };
   });
   const url = page.url();
-  const document = [...documents].reverse().find((d) => d.url === url);
-  return { name, url, ...measured, document };
+  const answer = [...documents].reverse().find((d) => d.url === url);
+  return { name, url, ...measured, document: answer };
 }
 
 /** The checks every page of every journey must pass; throws with the page named. */
@@ -152,6 +162,7 @@ function checkFacts(j: Journey, f: PageFacts): void {
   if (j.viewport === 'phone' && f.scrollWidth > f.viewportWidth) {
     throw new Error(`${where}: scrolls sideways (scrollWidth ${f.scrollWidth} > ${f.viewportWidth})`);
   }
+  if (j.errors.length > 0) throw new Error(`${where}: console errors: ${j.errors.join(' | ')}`);
   const foreign = foreignRequests(j);
   if (foreign.length > 0) throw new Error(`${where}: requests to other hosts: ${foreign.join(', ')}`);
 }

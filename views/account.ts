@@ -37,7 +37,7 @@ function deviceItem(d: AccountPageData, device: DeviceView, index: number): Safe
       : html`<form method="post" action="${base}/remove">
 ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
-${codeField(`code-remove-${index}`, 'Code to confirm removal')}
+${codeField(`code-remove-${index}`, `Code to remove ${device.name}`)}
 <button type="submit" class="danger">Remove</button>
 </form>`;
 
@@ -47,7 +47,7 @@ ${codeField(`code-remove-${index}`, 'Code to confirm removal')}
 <form method="post" action="${base}/rename">
 ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
-<label for="name-${index}">Name</label>
+<label for="name-${index}">New name for ${device.name}</label>
 <input type="text" class="plain" id="name-${index}" name="name" value="${device.name}" autocomplete="off" required>
 <button type="submit">Rename</button>
 </form>
@@ -69,14 +69,19 @@ ${d.devices.map((dev, i) => deviceItem(d, dev, i))}</ul>`
     : html`<form method="post" action="${d.prefix}/disable">
 ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
-${codeField('code-disable', 'Authentication code')}
+${codeField('code-disable', 'Code to turn off two-factor authentication')}
 <button type="submit" class="danger">Turn off</button>
 </form>`;
 
   return html`<section aria-labelledby="devices-heading">
 <h2 id="devices-heading">Authenticator apps</h2>
 ${devices}
-<p><a class="button secondary" href="${d.prefix}/setup">+ Add another authenticator app</a></p>
+<form method="get" action="${d.prefix}/setup" class="add-device">
+<input type="hidden" name="returnTo" value="${d.prefix}">
+<label for="new-device-name">Name of the new app's device</label>
+<input type="text" class="plain" id="new-device-name" name="name" placeholder="Office PC" maxlength="64" autocomplete="off">
+<button type="submit" class="secondary">+ Add another authenticator app</button>
+</form>
 </section>
 <section aria-labelledby="backup-heading">
 <h2 id="backup-heading">Backup codes</h2>
@@ -84,7 +89,7 @@ ${devices}
 <form method="post" action="${d.prefix}/backup-codes">
 ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
-${codeField('code-regenerate', 'Authentication code')}
+${codeField('code-regenerate', 'Code to generate new backup codes')}
 <p class="muted">Your old codes stop working.</p>
 <button type="submit">Generate new backup codes</button>
 </form>

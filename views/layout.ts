@@ -28,7 +28,7 @@ a{color:#1d4ed8}
 .notice{background:#fffbeb;border:1px solid #fde68a;border-radius:.375rem;padding:.75rem;margin:0 0 1rem}
 .muted{color:#4b5563;font-size:.9rem}
 .backup-codes{columns:2;column-gap:2rem;font-size:1.05rem;padding-left:2rem}
-.backup-codes li{margin:.25rem 0}
+.backup-codes li{padding:.125rem 0;break-inside:avoid}
 nav{margin-top:1.5rem}
 .button.secondary{color:#1d4ed8;background:#fff;border:1px solid #1d4ed8}
 .button.secondary:hover{background:#eff6ff}
@@ -43,6 +43,7 @@ ul.devices>li:last-child{border-bottom:1px solid #e5e7eb}
 .device button{margin-top:.5rem}
 table.users{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
 table.users th,table.users td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #e5e7eb}
+table.users label{display:inline;margin:0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 select{font-size:1rem;padding:.4rem;margin:.25rem 0 .75rem;display:block}
 input[type=password]{display:block;width:100%;font-size:1rem;padding:.5rem;margin:.25rem 0 .75rem}

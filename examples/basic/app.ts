@@ -75,7 +75,10 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   // The example's own pages use the package's layout, so the same strict policy fits them.
   app.use(async (ctx, next) => {
     await next();
-    if (ctx.response.is('html') && !ctx.response.get('Content-Security-Policy')) ctx.set('Content-Security-Policy', DEFAULT_CONTENT_SECURITY_POLICY);
+    if (!ctx.response.is('html')) return;
+    if (!ctx.response.get('Content-Security-Policy')) ctx.set('Content-Security-Policy', DEFAULT_CONTENT_SECURITY_POLICY);
+    // Signed-in pages (the dashboard, a remote session id) must not be cached either.
+    ctx.set('Cache-Control', 'no-store');
   });
   app.use(session({
     key: 'koa.sess', httpOnly: true, sameSite: 'lax', maxAge: 86_400_000,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditEventType, AuditHook } from './audit.ts';
 import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode, normalizeBackupCode } from './backup-codes.ts';
 import { parseEncryptionKeys, SecretBox, type EncryptionKey } from './encryption.ts';
-import { isTwoFactorError, TwoFactorError } from './errors.ts';
+import { ERRORS, isTwoFactorError, TwoFactorError } from './errors.ts';
 import { resolveLimits, type LimitOptions, type ResolvedLimits } from './limits.ts';
 import { buildOtpauthUri } from './otpauth-uri.ts';
 import { qrSvg } from './qr-code.ts';
@@ -432,8 +432,13 @@ export class TwoFactorService {
       throw new TwoFactorError('too_many_attempts', {}, 'Too many failed attempts: authenticator codes are blocked. Use a backup code or ask an administrator to reset your two-factor authentication.');
     }
     this.audit('verification.failed', userId, info, 'failure', {});
-    if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) this.audit('lockout', userId, info, 'failure', { lockedForMs: outcome.lockedForMs });
     if (info.ip && this.limits.ipMaxFailures > 0) await this.guard.recordIpFailure(info.ip, this.limits);
+    if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) {
+      this.audit('lockout', userId, info, 'failure', { lockedForMs: outcome.lockedForMs });
+      // Still the answer for a wrong code, but it says the wait that starts now.
+      const retryAfter = Math.ceil(outcome.lockedForMs / 1000);
+      throw new TwoFactorError('invalid_code', { retryAfter }, `${ERRORS.invalid_code.message} Too many failed attempts: wait before trying again.`);
+    }
     throw new TwoFactorError('invalid_code');
   }
 

@@ -78,7 +78,9 @@ describe('views: account, backup codes, setup required', () => {
       expect(page).to.include('Added <time datetime="2024-05-01T14:05:09.000Z">2024-05-01 14:05 UTC</time>');
       expect(page).to.include('Last used <time datetime="2024-06-02T03:04:00.000Z">2024-06-02 03:04 UTC</time>');
       expect(page).to.include('Never used');
-      expect(page).to.include('<a class="button secondary" href="/2fa/setup">+ Add another authenticator app</a>');
+      expect(page).to.include('<form method="get" action="/2fa/setup" class="add-device">');
+      expect(page).to.include('<input type="hidden" name="returnTo" value="/2fa">');
+      expect(page).to.include('+ Add another authenticator app</button>');
       expect(page).to.include('<nav><a href="/">Back to the app</a></nav>');
     });
 
@@ -90,10 +92,11 @@ describe('views: account, backup codes, setup required', () => {
         '/2fa/devices/dev-1/remove',
         '/2fa/devices/dev-2/rename',
         '/2fa/devices/dev-2/remove',
+        '/2fa/setup',
         '/2fa/backup-codes',
         '/2fa/disable',
       ]);
-      for (const f of forms(page)) {
+      for (const f of forms(page).filter((x) => !x.includes('action="/2fa/setup"'))) {
         expect(f).to.match(/^<form method="post" /);
         expect(f).to.include('<input type="hidden" name="_csrf" value="tok">');
       }
@@ -103,14 +106,16 @@ describe('views: account, backup codes, setup required', () => {
       const remove = forms(page)[1] ?? '';
       expect(remove).to.match(/<input [^>]*name="code" autocomplete="one-time-code" inputmode="numeric"[^>]*required>/);
       expect(remove).to.include('>Remove</button>');
-      expect(forms(page)[4]).to.include('>Generate new backup codes</button>').and.include('Your old codes stop working.');
-      expect(forms(page)[5]).to.include('>Turn off</button>');
+      // Adding a device is a plain GET (it changes nothing until confirmed) that names the new device.
+      expect(forms(page)[4]).to.match(/^<form method="get" /).and.include('name="name"');
+      expect(forms(page)[5]).to.include('>Generate new backup codes</button>').and.include('Your old codes stop working.');
+      expect(forms(page)[6]).to.include('>Turn off</button>');
     });
 
     it('labels every input with a unique id', () => {
       const page = defaultViews.account(accountData({ devices: [PHONE, TABLET, { ...TABLET, id: 'dev-3' }] }));
       const inputs = page.match(/<input type="text"[^>]*>/g) ?? [];
-      expect(inputs).to.have.length(3 * 2 + 2);
+      expect(inputs).to.have.length(3 * 2 + 2 + 1);
       const ids = inputs.map((i) => /\bid="([^"]+)"/.exec(i)?.[1]);
       expect(new Set(ids).size).to.equal(ids.length);
       for (const id of ids) {

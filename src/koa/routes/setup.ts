@@ -31,12 +31,12 @@ async function allowedToEnrol(ctx: Context, r: Resolved, user: RouteUser, body: 
   throw new TwoFactorError('step_up_required', { stepUpUrl: `${r.prefix}/step-up?returnTo=${encodeURIComponent(`${r.prefix}/setup`)}` });
 }
 
-function setupPage(ctx: Context, r: Resolved, e: EnrolmentStarted, returnTo: string | undefined, err?: TwoFactorError): void {
+function setupPage(ctx: Context, r: Resolved, e: EnrolmentStarted, returnTo: string | undefined, err?: TwoFactorError, status = 200): void {
   sendPage(ctx, r, r.views.setup({
     ...pageBase(ctx, r, returnTo, err),
     enrolmentId: e.enrolmentId, qrSvg: e.qrSvg, secret: e.secret, otpauthUri: e.otpauthUri,
     expiresAt: e.expiresAt, deviceName: e.deviceName, accountName: r.accountName(ctx), issuer: r.service.issuer,
-  }), err ? err.status : 201);
+  }), err ? err.status : status);
 }
 
 export function setupRoutes(router: Router, r: Resolved): void {
@@ -44,14 +44,17 @@ export function setupRoutes(router: Router, r: Resolved): void {
     const user = requireUser(ctx, r);
     const body = bodyOf(ctx);
     await allowedToEnrol(ctx, r, user, body, true);
-    const started = await r.service.startEnrolment(user.uid, r.accountName(ctx), body.name, requestInfo(ctx, 'setup'));
+    // A GET (a link or the account page's little form) names the device in the query.
+    const name = ctx.method === 'GET' ? (ctx.query.name === '' ? undefined : ctx.query.name) : body.name;
+    const started = await r.service.startEnrolment(user.uid, r.accountName(ctx), name, requestInfo(ctx, 'setup'));
+    const created = ctx.method === 'GET' ? 200 : 201;
     if (wantsJson(ctx)) {
-      ctx.status = 201;
+      ctx.status = created;
       const { deviceName: _name, ...json } = started;
       ctx.body = json;
       return;
     }
-    setupPage(ctx, r, started, returnToOf(ctx, body));
+    setupPage(ctx, r, started, returnToOf(ctx, body), undefined, created);
   };
   router.get('/setup', start);
   router.post('/setup', start);

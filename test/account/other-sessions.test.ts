@@ -73,7 +73,10 @@ for (const backend of ['in-memory stores', 'Redis'] as const) {
 
     it('GET /2fa and GET /2fa/verify report B unverified at once, before B meets the gate', async () => {
       const { a, b, secret } = await twoSessions();
-      expect((await b.get('/2fa/verify')).body.verified).to.equal(true);
+      const before = (await b.get('/2fa/verify')).body;
+      expect(before.verified).to.equal(true);
+      // The same ISO time GET /2fa gives.
+      expect(before.verifiedAt).to.equal((await status(b)).session.verifiedAt);
       expect((await a.post('/2fa/backup-codes', { json: { code: codeAt(secret, 1) } })).status).to.equal(200);
 
       // Only 2FA routes (the gate skips them): nothing has cleared B's session yet.

@@ -34,27 +34,26 @@ describe('browser: a second authenticator app', function () {
     expect(await devices.count()).to.equal(1);
     await j.shot('account-one-device');
 
-    await clickAndWait(page, page.getByRole('link', { name: '+ Add another authenticator app' }));
+    await page.getByLabel("Name of the new app's device").fill('Tablet');
+    await clickAndWait(page, page.getByRole('button', { name: '+ Add another authenticator app' }));
     const second = await linkFromSetupPage(j, 'second-setup');
     expect(second.secret).not.to.equal(first.secret);
     // Backup codes come with the first device only.
     expect(second.backupCodes).to.deep.equal([]);
     expect(await page.getByRole('region', { name: 'Your backup codes' }).count()).to.equal(0);
-    await page.getByText('Two-factor authentication is now active for Authenticator.').waitFor();
+    await page.getByText('Two-factor authentication is now active for Tablet.').waitFor();
 
+    // Continue leads back to the account page the user came from.
     await clickAndWait(page, page.getByRole('link', { name: 'Continue' }));
-    await expectHeading(page, 'Dashboard');
-    await clickAndWait(page, page.getByRole('link', { name: 'Manage two-factor authentication' }));
     await expectHeading(page, 'Two-factor authentication');
     expect(await devices.count()).to.equal(2);
-    // Both got the default name: on screen they are told apart by date only.
-    expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Authenticator']);
+    expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Tablet']);
     await j.shot('account-two-devices');
 
-    await devices.nth(1).getByLabel('Name').fill('Tablet');
+    await devices.nth(1).getByLabel('New name for Tablet').fill('Office PC');
     await clickAndWait(page, devices.nth(1).getByRole('button', { name: 'Rename' }));
     await page.getByRole('status').filter({ hasText: 'The authenticator app was renamed.' }).waitFor();
-    expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Tablet']);
+    expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Office PC']);
     await j.shot('account-renamed');
     expect(foreignRequests(j)).to.deep.equal([]);
   });

@@ -31,12 +31,12 @@ describe('browser: turning two-factor authentication off', function () {
     await expectHeading(page, 'Two-factor authentication');
 
     const section = page.getByRole('region', { name: 'Turn off two-factor authentication' });
-    await submitCode(page, section.getByLabel('Authentication code'), wrongCode(secret), section.getByRole('button', { name: 'Turn off' }));
+    await submitCode(page, section.getByLabel('Code to turn off two-factor authentication'), wrongCode(secret), section.getByRole('button', { name: 'Turn off' }));
     expect(await alertText(page)).to.equal('That code is not valid. Check your authenticator app and try again.');
     expect(await page.getByRole('region', { name: 'Authenticator apps' }).getByRole('listitem').count()).to.equal(1);
     await j.shot('account-wrong-code');
 
-    await submitCode(page, section.getByLabel('Authentication code'), totp(secret, 0), section.getByRole('button', { name: 'Turn off' }));
+    await submitCode(page, section.getByLabel('Code to turn off two-factor authentication'), totp(secret, 0), section.getByRole('button', { name: 'Turn off' }));
     await expectHeading(page, 'Two-factor authentication');
     expect(await page.getByRole('status').innerText()).to.equal('Two-factor authentication is now off.');
     await page.getByText('Two-factor authentication is off.').waitFor();

@@ -49,7 +49,7 @@ describe('browser: page quality on a phone', function () {
     await expectHeading(p, 'Two-factor authentication');
     await j.shot('account');
     const backup = p.getByRole('region', { name: 'Backup codes' });
-    await submitCode(p, backup.getByLabel('Authentication code'), totp(secret, 0), backup.getByRole('button', { name: 'Generate new backup codes' }));
+    await submitCode(p, backup.getByLabel('Code to generate new backup codes'), totp(secret, 0), backup.getByRole('button', { name: 'Generate new backup codes' }));
     await expectHeading(p, 'Your new backup codes');
     await j.shot('backup-codes');
     await p.goto('/2fa/step-up');

@@ -76,7 +76,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
 
     it('after setup through the pages, Continue goes back to the action, which then runs', async () => {
       const setup = await alice.get(`/2fa/setup?returnTo=${ENCODED}`, { accept: 'html' });
-      expect(setup.status).to.equal(201);
+      expect(setup.status).to.equal(200);
       expect(hiddenOf(setup.text, 'returnTo')).to.equal(ACTION);
       aliceSecret = secretOf(setup.text);
 

@@ -34,7 +34,7 @@ export function challengeRoutes(router: Router, r: Resolved): void {
         // A bump elsewhere (disable, regeneration, removal) ends this session's verification, as in GET /2fa.
         const { generation } = await r.service.sessionState(uid);
         const verified = isVerified(session) && session.generation === generation;
-        ctx.body = { verified, verifiedAt: verified ? session.verifiedAt : null };
+        ctx.body = { verified, verifiedAt: verified ? new Date(session.verifiedAt!).toISOString() : null };
         return;
       }
       const status = await r.service.status(uid);

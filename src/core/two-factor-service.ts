@@ -95,6 +95,9 @@ export interface TwoFactorStatus {
   generation: number;
 }
 
+const noSuchDevice = () => new TwoFactorError('invalid_input', { field: 'id' }, 'No authenticator with that id.');
+const lastDeviceRequired = () => new TwoFactorError('conflict', {}, 'Two-factor authentication is required: add another authenticator before removing the last one.');
+
 export class TwoFactorService {
   readonly totp: ResolvedTotpOptions;
   readonly limits: ResolvedLimits;
@@ -268,20 +271,19 @@ export class TwoFactorService {
     return this.guarded(async () => {
       const [record, required] = await this.recordAndRequirement(userId);
       if (!record.devices.some((d) => d.id === deviceId)) {
-        throw new TwoFactorError('invalid_input', { field: 'id' }, 'No authenticator with that id.');
+        throw noSuchDevice();
       }
       if (required && record.devices.length === 1) {
-        throw new TwoFactorError('conflict', {}, 'Two-factor authentication is required: add another authenticator before removing the last one.');
+        throw lastDeviceRequired();
       }
       await this.checkSecondFactor(userId, codeInput, info);
-      await this.records.removeDevice(userId, deviceId);
-      // Judged after the removal: a concurrent removal may have taken the other device meanwhile.
-      const last = (await this.records.get(userId)).devices.length === 0;
-      if (last && required) {
-        await this.records.addDevice(userId, record.devices.find((d) => d.id === deviceId)!);
-        throw new TwoFactorError('conflict', {}, 'Two-factor authentication is required: add another authenticator before removing the last one.');
+      // Atomic in the store: two sessions removing the two last devices at once cannot leave none.
+      const outcome = await this.records.removeDevice(userId, deviceId, required);
+      if (outcome === 'missing') throw noSuchDevice();
+      if (outcome === 'kept-last') {
+        throw lastDeviceRequired();
       }
-      if (last) await this.records.clearFactors(userId);
+      const last = outcome === 'removed-last';
       const generation = await this.records.bumpGeneration(userId);
       this.audit('device.removed', userId, info, 'success', { deviceId, lastDevice: last });
       return { state: twoFactorState(!last, required), generation };
@@ -293,7 +295,7 @@ export class TwoFactorService {
     const name = readStringField(nameInput, 'name', MAX_NAME_LENGTH, true)!;
     return this.guarded(async () => {
       if (!(await this.records.renameDevice(userId, deviceId, name))) {
-        throw new TwoFactorError('invalid_input', { field: 'id' }, 'No authenticator with that id.');
+        throw noSuchDevice();
       }
       this.audit('device.renamed', userId, info, 'success', { deviceId });
     });

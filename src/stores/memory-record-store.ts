@@ -2,7 +2,7 @@
  * Durable records kept in process memory: for development and tests only —
  * everything is gone when the process exits.
  */
-import type { DeviceRecord, Policy, RecordStore, UserRecord } from './types.ts';
+import type { DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
 
 interface Entry {
   devices: Map<string, DeviceRecord>;
@@ -40,8 +40,14 @@ export class MemoryRecordStore implements RecordStore {
     this.entry(userId).devices.set(device.id, { ...device });
   }
 
-  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
-    return this.users.get(userId)?.devices.delete(deviceId) ?? false;
+  async removeDevice(userId: string, deviceId: string, keepLast = false): Promise<RemoveDeviceOutcome> {
+    const e = this.users.get(userId);
+    if (!e?.devices.has(deviceId)) return 'missing';
+    if (e.devices.size === 1 && keepLast) return 'kept-last';
+    e.devices.delete(deviceId);
+    if (e.devices.size > 0) return 'removed';
+    e.backupCodes.clear();
+    return 'removed-last';
   }
 
   async renameDevice(userId: string, deviceId: string, name: string): Promise<boolean> {

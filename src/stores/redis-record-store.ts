@@ -4,9 +4,9 @@
  * operators' section.
  */
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
+import { REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
 import type { RedisStoreOptions } from './redis-guard-store.ts';
-import type { DeviceRecord, Policy, RecordStore, UserRecord } from './types.ts';
+import type { DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
 
 /** What is stored under `d:<id>`; name and last use live in their own fields. */
 type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'>;
@@ -45,10 +45,8 @@ export class RedisRecordStore implements RecordStore {
     await tx.exec();
   }
 
-  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
-    const key = this.keys.record(userId);
-    const removed = await this.redis.hdel(key, `d:${deviceId}`, `n:${deviceId}`, `u:${deviceId}`);
-    return removed > 0;
+  async removeDevice(userId: string, deviceId: string, keepLast = false): Promise<RemoveDeviceOutcome> {
+    return (await runScript(this.redis, REMOVE_DEVICE, [this.keys.record(userId)], [deviceId, keepLast ? 1 : 0])) as RemoveDeviceOutcome;
   }
 
   async renameDevice(userId: string, deviceId: string, name: string): Promise<boolean> {

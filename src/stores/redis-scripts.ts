@@ -97,6 +97,28 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `);
 
+/**
+ * KEYS: record. ARGV: device id, keepLast (1/0). Removes the device unless it
+ * is the only one and keepLast is set; the last one takes the backup codes
+ * with it. Returns removed | removed-last | missing | kept-last.
+ */
+export const REMOVE_DEVICE = script(`
+local id = ARGV[1]
+if redis.call('HEXISTS', KEYS[1], 'd:' .. id) == 0 then return 'missing' end
+local fields = redis.call('HKEYS', KEYS[1])
+local devices = 0
+for _, f in ipairs(fields) do
+  if string.sub(f, 1, 2) == 'd:' then devices = devices + 1 end
+end
+if devices == 1 and ARGV[2] == '1' then return 'kept-last' end
+redis.call('HDEL', KEYS[1], 'd:' .. id, 'n:' .. id, 'u:' .. id)
+if devices > 1 then return 'removed' end
+for _, f in ipairs(fields) do
+  if string.sub(f, 1, 2) == 'b:' then redis.call('HDEL', KEYS[1], f) end
+end
+return 'removed-last'
+`);
+
 /** KEYS: record. ARGV: device id, field prefix (n: or u:), value. Sets it only while the device exists. */
 export const SET_DEVICE_FIELD = script(`
 if redis.call('HEXISTS', KEYS[1], 'd:' .. ARGV[1]) == 0 then return 0 end

@@ -28,6 +28,8 @@ export interface UserRecord {
   generation: number;
 }
 
+export type RemoveDeviceOutcome = 'removed' | 'removed-last' | 'missing' | 'kept-last';
+
 export interface Policy {
   /** 2FA required for every user. */
   requireAll: boolean;
@@ -37,8 +39,12 @@ export interface RecordStore {
   /** The user's record; an empty one (no devices, generation 0) when none. */
   get(userId: string): Promise<UserRecord>;
   addDevice(userId: string, device: DeviceRecord): Promise<void>;
-  /** False when the device did not exist. */
-  removeDevice(userId: string, deviceId: string): Promise<boolean>;
+  /**
+   * Removes a device in one atomic step. With `keepLast`, the only device is
+   * kept (`kept-last`): two concurrent removals cannot leave none. Removing
+   * the last device also drops the backup codes (`removed-last`).
+   */
+  removeDevice(userId: string, deviceId: string, keepLast?: boolean): Promise<RemoveDeviceOutcome>;
   renameDevice(userId: string, deviceId: string, name: string): Promise<boolean>;
   touchDevice(userId: string, deviceId: string, at: number): Promise<void>;
   /** Replaces the whole set of backup code hashes at once. */

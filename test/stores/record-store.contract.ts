@@ -88,10 +88,31 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       it('removes a device once, leaving the others', async () => {
         await store.addDevice('u', device('a', T));
         await store.addDevice('u', device('b', T + 1));
-        expect(await store.removeDevice('u', 'a')).to.equal(true);
-        expect(await store.removeDevice('u', 'a')).to.equal(false);
-        expect(await store.removeDevice('nobody', 'b')).to.equal(false);
+        expect(await store.removeDevice('u', 'a')).to.equal('removed');
+        expect(await store.removeDevice('u', 'a')).to.equal('missing');
+        expect(await store.removeDevice('nobody', 'b')).to.equal('missing');
         expect((await store.get('u')).devices.map((d) => d.id)).to.deep.equal(['b']);
+      });
+
+      it('keeps the last device when asked, and drops the backup codes with the last one', async () => {
+        await store.addDevice('u', device('a', T));
+        await store.addDevice('u', device('b', T + 1));
+        await store.replaceBackupCodes('u', ['h1', 'h2']);
+        expect(await store.removeDevice('u', 'a', true)).to.equal('removed');
+        expect(await store.removeDevice('u', 'b', true)).to.equal('kept-last');
+        expect((await store.get('u')).backupCodesRemaining).to.equal(2);
+        expect(await store.removeDevice('u', 'b')).to.equal('removed-last');
+        const after = await store.get('u');
+        expect(after.devices).to.deep.equal([]);
+        expect(after.backupCodesRemaining).to.equal(0);
+      });
+
+      it('lets exactly one of two concurrent keepLast removals of the last two devices through', async () => {
+        await store.addDevice('u', device('a', T));
+        await store.addDevice('u', device('b', T + 1));
+        const outcomes = await Promise.all([store.removeDevice('u', 'a', true), store.removeDevice('u', 'b', true)]);
+        expect(outcomes.sort()).to.deep.equal(['kept-last', 'removed']);
+        expect((await store.get('u')).devices).to.have.length(1);
       });
 
       it('does not bring back the old name or last use when a removed device id is renamed or touched', async () => {

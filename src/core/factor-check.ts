@@ -1,0 +1,100 @@
+/**
+ * Checking a second factor: a TOTP or backup code against the user's
+ * devices, the replay state and the shared failure budget.
+ */
+import { normalizeBackupCode } from './backup-codes.ts';
+import { ERRORS, TwoFactorError } from './errors.ts';
+import { isTotpShape, matchTimeStep } from './totp.ts';
+import { readCodeField } from './code-input.ts';
+import { lockedError, type ServiceContext } from './service-context.ts';
+import type { RequestInfo } from './service-options.ts';
+import type { AttemptOutcome, StepCandidate, UserRecord } from '../stores/types.ts';
+
+export interface FactorChecked {
+  method: 'totp' | 'backup';
+  deviceId?: string;
+  backupCodesRemaining: number;
+  generation: number;
+}
+
+/**
+ * Checks a TOTP or backup code against the user's devices, the replay state
+ * and the shared failure budget. Every wrong, replayed or foreign code gets
+ * the same `invalid_code`.
+ */
+export function checkSecondFactor(ctx: ServiceContext, userId: string, codeInput: unknown, info: RequestInfo): Promise<FactorChecked> {
+  const code = readCodeField(codeInput);
+  return ctx.guarded(async () => {
+    const [record, ipFailures] = await Promise.all([
+      ctx.records.get(userId),
+      info.ip && ctx.limits.ipMaxFailures > 0 ? ctx.guard.ipFailures(info.ip) : Promise.resolve(0),
+    ]);
+    if (ctx.limits.ipMaxFailures > 0 && ipFailures >= ctx.limits.ipMaxFailures) {
+      ctx.audit('verification.failed', userId, info, 'failure', { reason: 'ip_limit' });
+      throw new TwoFactorError('too_many_attempts', { retryAfter: Math.ceil(ctx.limits.ipWindowMs / 1000) });
+    }
+    if (record.devices.length === 0) {
+      // Nothing to check against: a code cannot be right. Still counted.
+      return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
+    }
+    if (isTotpShape(code, ctx.totp.digits)) return checkTotp(ctx, record, code, info);
+    const normalized = normalizeBackupCode(code);
+    if (normalized) return checkBackupCode(ctx, record, normalized, info);
+    return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
+  });
+}
+
+async function checkTotp(ctx: ServiceContext, record: UserRecord, code: string, info: RequestInfo): Promise<FactorChecked> {
+  const now = ctx.now();
+  const candidates: StepCandidate[] = [];
+  for (const d of record.devices) {
+    const step = matchTimeStep(ctx.box.open(d.sealedSecret, record.userId), code, now, ctx.totp);
+    if (step !== null) candidates.push({ deviceId: d.id, step });
+  }
+  const outcome = await ctx.guard.attemptTotp(record.userId, candidates, ctx.limits, now, ctx.stepTtlMs, true);
+  if (outcome.kind !== 'accepted') return failed(ctx, record.userId, outcome, info);
+  // Last-used time is informational: do not make the login wait for it.
+  ctx.records.touchDevice(record.userId, outcome.deviceId, now).catch((err: unknown) => ctx.log(`koa-two-factor: could not record device use: ${String(err)}`));
+  ctx.audit('verification.succeeded', record.userId, info, 'success', { method: 'totp', deviceId: outcome.deviceId });
+  return { method: 'totp', deviceId: outcome.deviceId, backupCodesRemaining: record.backupCodesRemaining, generation: record.generation };
+}
+
+async function checkBackupCode(ctx: ServiceContext, record: UserRecord, normalized: string, info: RequestInfo): Promise<FactorChecked> {
+  const userId = record.userId;
+  const now = ctx.now();
+  // Counted before it is judged, in one atomic step with the lock check, so
+  // parallel guesses cannot all slip past the lock; a success starts over.
+  const counted = await ctx.guard.recordFailure(userId, ctx.limits, now);
+  if (counted.kind !== 'rejected') return failed(ctx, userId, counted, info);
+  let used = false;
+  for (let i = 0; i < ctx.backupKeys.length && !used; i++) {
+    used = await ctx.records.consumeBackupCode(userId, ctx.backupHash(userId, normalized, i));
+  }
+  if (!used) return failed(ctx, userId, counted, info);
+  await ctx.guard.recordSuccess(userId, ctx.limits, now);
+  const remaining = Math.max(0, record.backupCodesRemaining - 1);
+  ctx.audit('backup_code.used', userId, info, 'success', { remaining });
+  ctx.audit('verification.succeeded', userId, info, 'success', { method: 'backup' });
+  return { method: 'backup', backupCodesRemaining: remaining, generation: record.generation };
+}
+
+/** Turns a refused or failed attempt into the right error, with its audit events. */
+export async function failed(ctx: ServiceContext, userId: string, outcome: AttemptOutcome, info: RequestInfo): Promise<never> {
+  if (outcome.kind === 'locked') {
+    ctx.audit('verification.failed', userId, info, 'failure', { reason: 'locked' });
+    throw lockedError(outcome.retryAfterMs);
+  }
+  if (outcome.kind === 'capped') {
+    ctx.audit('verification.failed', userId, info, 'failure', { reason: 'hard_cap' });
+    throw new TwoFactorError('too_many_attempts', {}, 'Too many failed attempts: authenticator codes are blocked. Use a backup code or ask an administrator to reset your two-factor authentication.');
+  }
+  ctx.audit('verification.failed', userId, info, 'failure', {});
+  if (info.ip && ctx.limits.ipMaxFailures > 0) await ctx.guard.recordIpFailure(info.ip, ctx.limits);
+  if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) {
+    ctx.audit('lockout', userId, info, 'failure', { lockedForMs: outcome.lockedForMs });
+    // Still the answer for a wrong code, but it says the wait that starts now.
+    const retryAfter = Math.ceil(outcome.lockedForMs / 1000);
+    throw new TwoFactorError('invalid_code', { retryAfter }, `${ERRORS.invalid_code.message} Too many failed attempts: wait before trying again.`);
+  }
+  throw new TwoFactorError('invalid_code');
+}

@@ -10,8 +10,9 @@ export function statusRoutes(router: Router, r: Resolved): void {
     const { uid, session } = requireUser(ctx, r);
     const status = await r.service.status(uid);
     const { generation, ...rest } = status;
+    const verified = session.verifiedAt !== undefined && session.generation === generation;
     if (!wantsJson(ctx)) {
-      if (status.state === 'active' && !(session.verifiedAt !== undefined && session.generation === generation)) {
+      if (status.state === 'active' && !verified) {
         ctx.redirect(`${r.prefix}/verify?returnTo=${encodeURIComponent(r.prefix)}`);
         return;
       }
@@ -20,9 +21,9 @@ export function statusRoutes(router: Router, r: Resolved): void {
     ctx.body = {
       ...rest,
       session: {
-        verified: session.verifiedAt !== undefined && session.generation === generation,
-        verifiedAt: session.verifiedAt === undefined ? null : new Date(session.verifiedAt).toISOString(),
-        method: session.method ?? null,
+        verified,
+        verifiedAt: verified ? new Date(session.verifiedAt!).toISOString() : null,
+        method: verified ? (session.method ?? null) : null,
       },
       csrfToken: csrfToken(ctx, r.sessionKey),
     };

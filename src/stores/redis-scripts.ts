@@ -26,6 +26,14 @@ export async function runScript(client: RedisClient, s: Script, keys: string[], 
 }
 
 /**
+ * Lua for `afterSuccess` (src/core/failure-budget.ts): the budget starts
+ * over, only the lockout count `k` is kept (for `memory` ms).
+ */
+function startOver(key: string, k: string, memory: string): string {
+  return `if ${k} > 0 then redis.call('HSET', ${key}, 'ws', 0, 'n', 0, 'c', 0, 'lu', 0); redis.call('PEXPIRE', ${key}, ${memory}) else redis.call('DEL', ${key}) end`;
+}
+
+/**
  * KEYS: steps, failures. ARGV: now, stepTtlMs, maxFailures, windowMs,
  * lockoutMs, maxLockoutMs, hardCap, memoryMs, countFailure (1/0),
  * isTotp (1/0), then device id / step pairs.
@@ -43,12 +51,7 @@ for i = 11, #ARGV, 2 do
   if last == nil or step > last then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    if k > 0 then
-      redis.call('HSET', KEYS[2], 'ws', 0, 'n', 0, 'c', 0, 'lu', 0)
-      redis.call('PEXPIRE', KEYS[2], ARGV[8])
-    else
-      redis.call('DEL', KEYS[2])
-    end
+    ${startOver('KEYS[2]', 'k', 'ARGV[8]')}
     return {'accepted', ARGV[i], step}
   end
 end
@@ -72,12 +75,7 @@ return {'rejected', lock}
 /** KEYS: failures. ARGV: memoryMs. `afterSuccess` of src/core/failure-budget.ts. */
 export const SUCCESS = script(`
 local k = tonumber(redis.call('HGET', KEYS[1], 'k')) or 0
-if k > 0 then
-  redis.call('HSET', KEYS[1], 'ws', 0, 'n', 0, 'c', 0, 'lu', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-else
-  redis.call('DEL', KEYS[1])
-end
+${startOver('KEYS[1]', 'k', 'ARGV[1]')}
 return 1
 `);
 

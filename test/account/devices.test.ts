@@ -5,11 +5,9 @@
  * required account without one.
  */
 import { expect } from 'chai';
-import { createRedisClient } from '../../src/index.ts';
 import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
-import { storeReady, waitUntil, wrongCodes } from '../support/parallel.ts';
-import { startRedis, type RedisProcess } from '../support/redis-server.ts';
-import { ALICE, addDevice, enrolled, freshExample, info, loginVerified, patch, sleep, status, verify, type ExampleOptions } from './helpers.ts';
+import { wrongCodes } from '../support/parallel.ts';
+import { ALICE, addDevice, enrolled, freshExample, freshExampleOn, info, loginVerified, patch, sleep, status, verify } from './helpers.ts';
 
 describe('account: devices', () => {
   describe('adding a second authenticator', () => {
@@ -248,28 +246,10 @@ describe('account: devices', () => {
 
   for (const backend of ['in-memory stores', 'Redis'] as const) {
     describe(`removing both devices at once from two sessions (${backend})`, () => {
-      let redis: RedisProcess | undefined;
+      const fresh = freshExampleOn(backend);
       let ex: RunningExample;
-
-      before(async () => {
-        if (backend === 'Redis') redis = await startRedis();
-      });
-      after(async () => {
-        await redis?.stop();
-      });
-      beforeEach(async () => {
-        const options: ExampleOptions = { twoFactor: { stateCacheMs: 0 } };
-        if (redis) options.redisUrl = redis.url;
-        ex = await startExample(options);
-        await storeReady(ex.app.tf.service);
-      });
-      afterEach(async () => {
-        await ex.stop();
-        if (redis) {
-          const admin = createRedisClient(redis.url);
-          await waitUntil(() => admin.flushall().then(() => true), 2_000, 20);
-          admin.disconnect();
-        }
+      beforeEach(() => {
+        ex = fresh.ex;
       });
 
       /** alice with Phone (A) and Tablet (B), and two verified sessions; fires DELETE A and DELETE B together. */

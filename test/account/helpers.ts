@@ -6,6 +6,9 @@
 import { expect } from 'chai';
 import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
+import { storeReady, waitUntil } from '../support/parallel.ts';
+import { startRedis, type RedisProcess } from '../support/redis-server.ts';
+import { createRedisClient } from '../../src/index.ts';
 
 export const ALICE = '1';
 export const BOB = '2';
@@ -36,6 +39,32 @@ export function freshExample(options: () => ExampleOptions = () => ({})): { read
       return holder.ex;
     },
   };
+}
+
+/**
+ * Like `freshExample`, on the in-memory stores or on a Redis started for the
+ * calling `describe` (emptied after each test), with `stateCacheMs: 0`.
+ */
+export function freshExampleOn(backend: 'in-memory stores' | 'Redis'): { readonly ex: RunningExample } {
+  let redis: RedisProcess | undefined;
+  before(async () => {
+    if (backend === 'Redis') redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  const fresh = freshExample(() => ({ twoFactor: { stateCacheMs: 0 }, ...(redis ? { redisUrl: redis.url } : {}) }));
+  beforeEach(async () => {
+    await storeReady(fresh.ex.app.tf.service);
+  });
+  afterEach(async () => {
+    if (!redis) return;
+    // Each test starts from empty stores and sessions.
+    const admin = createRedisClient(redis.url);
+    await waitUntil(() => admin.flushall().then(() => true), 2_000, 20);
+    admin.disconnect();
+  });
+  return fresh;
 }
 
 /** POST /2fa/verify with a code (JSON). */

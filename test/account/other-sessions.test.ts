@@ -6,37 +6,17 @@
  * `stateCacheMs`; the 2FA routes notice at once.
  */
 import { expect } from 'chai';
-import { createRedisClient, DEFAULT_STATE_CACHE_MS } from '../../src/index.ts';
+import { DEFAULT_STATE_CACHE_MS } from '../../src/index.ts';
 import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
-import { sleep, storeReady, waitUntil } from '../support/parallel.ts';
-import { startRedis, type RedisProcess } from '../support/redis-server.ts';
-import { addDevice, enrolled, loginVerified, status, verify, type ExampleOptions } from './helpers.ts';
+import { sleep } from '../support/parallel.ts';
+import { addDevice, freshExampleOn, enrolled, loginVerified, status, verify } from './helpers.ts';
 
 for (const backend of ['in-memory stores', 'Redis'] as const) {
   describe(`account: other sessions of the user (${backend}, stateCacheMs 0)`, () => {
-    let redis: RedisProcess | undefined;
+    const fresh = freshExampleOn(backend);
     let ex: RunningExample;
-
-    before(async () => {
-      if (backend === 'Redis') redis = await startRedis();
-    });
-    after(async () => {
-      await redis?.stop();
-    });
-    beforeEach(async () => {
-      const options: ExampleOptions = { twoFactor: { stateCacheMs: 0 } };
-      if (redis) options.redisUrl = redis.url;
-      ex = await startExample(options);
-      await storeReady(ex.app.tf.service);
-    });
-    afterEach(async () => {
-      await ex.stop();
-      if (redis) {
-        // Each test starts from empty stores and sessions.
-        const admin = createRedisClient(redis.url);
-        await waitUntil(() => admin.flushall().then(() => true), 2_000, 20);
-        admin.disconnect();
-      }
+    beforeEach(() => {
+      ex = fresh.ex;
     });
 
     /** Session A enrolled alice (step -1); session B passed with step 0; both reach the dashboard. */

@@ -3,27 +3,14 @@
  * page; both are listed, and renaming tells them apart.
  */
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
-import { foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
-import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
+import { foreignRequests } from '../support/browser.ts';
+import { browserSuite, clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
 describe('browser: a second authenticator app', function () {
-  let browser: Browser;
-  let ex: RunningExample;
-  let j: Journey | undefined;
-
-  before(async () => {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
-  });
-  after(async () => {
-    await j?.close();
-    await browser?.close();
-    await ex?.stop();
-  });
+  const suite = browserSuite();
 
   it('adds one from the account page and lists both devices', async () => {
-    j = await startJourney(browser, 'second-device', 'desktop', ex.url);
+    const j = await suite.journey('second-device', 'desktop');
     const { page } = j;
     await signIn(j, 'alice');
     const first = await enrolFromDashboard(j);

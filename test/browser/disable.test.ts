@@ -3,27 +3,14 @@
  * with a code.
  */
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
-import { foreignRequests, launchBrowser, startJourney, totp, wrongCode, type Journey } from '../support/browser.ts';
-import { alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode } from './flows.ts';
+import { foreignRequests, totp, wrongCode } from '../support/browser.ts';
+import { browserSuite, alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode } from './flows.ts';
 
 describe('browser: turning two-factor authentication off', function () {
-  let browser: Browser;
-  let ex: RunningExample;
-  let j: Journey | undefined;
-
-  before(async () => {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
-  });
-  after(async () => {
-    await j?.close();
-    await browser?.close();
-    await ex?.stop();
-  });
+  const suite = browserSuite();
 
   it('turns it off with a code; the next login asks for none', async () => {
-    j = await startJourney(browser, 'disable', 'desktop', ex.url);
+    const j = await suite.journey('disable', 'desktop');
     const { page } = j;
     await signIn(j, 'alice');
     const { secret } = await enrolFromDashboard(j);

@@ -3,8 +3,38 @@
  * authenticator the way a person does (QR code read off the screen).
  */
 import { expect } from 'chai';
-import type { Locator, Page } from 'playwright-core';
-import { readQrSecret, totp, type Journey } from '../support/browser.ts';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchBrowser, readQrSecret, startJourney, totp, type Journey } from '../support/browser.ts';
+import { startExample, type RunningExample } from '../support/example-server.ts';
+
+/**
+ * A browser and a fresh example app for the calling `describe` (started in
+ * `before`, stopped in `after`), and journeys that are closed with them.
+ */
+export function browserSuite(): { readonly ex: RunningExample; journey(name: string, viewport: 'desktop' | 'phone'): Promise<Journey> } {
+  let browser: Browser | undefined;
+  let ex: RunningExample | undefined;
+  const journeys: Journey[] = [];
+  before(async () => {
+    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
+  });
+  after(async () => {
+    for (const j of journeys) await j.close();
+    await browser?.close();
+    await ex?.stop();
+  });
+  return {
+    get ex() {
+      if (!ex) throw new Error('example app not started');
+      return ex;
+    },
+    async journey(name, viewport) {
+      const j = await startJourney(browser!, name, viewport, ex!.url);
+      journeys.push(j);
+      return j;
+    },
+  };
+}
 
 /** Clicks something that navigates and waits until the new page has loaded. */
 export async function clickAndWait(page: Page, target: Locator): Promise<void> {

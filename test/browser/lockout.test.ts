@@ -3,27 +3,14 @@
  * to wait, and even the right code is refused meanwhile.
  */
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
-import { foreignRequests, launchBrowser, startJourney, totp, wrongCode, type Journey } from '../support/browser.ts';
-import { alertText, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
+import { foreignRequests, totp, wrongCode } from '../support/browser.ts';
+import { browserSuite, alertText, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describe('browser: lockout after wrong codes', function () {
-  let browser: Browser;
-  let ex: RunningExample;
-  let j: Journey | undefined;
-
-  before(async () => {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
-  });
-  after(async () => {
-    await j?.close();
-    await browser?.close();
-    await ex?.stop();
-  });
+  const suite = browserSuite();
 
   it('shows the wait time ("Try again in …") once 5 wrong codes were sent', async () => {
-    j = await startJourney(browser, 'lockout', 'phone', ex.url);
+    const j = await suite.journey('lockout', 'phone');
     const { page } = j;
     await signIn(j, 'alice');
     const { secret } = await enrolFromDashboard(j);

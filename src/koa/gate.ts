@@ -20,6 +20,18 @@ function isExempt(r: Resolved, path: string): boolean {
 }
 
 export function createGate(r: Resolved): Middleware {
+  // When a session's cached state expires, its requests in flight share one
+  // store read instead of each making its own.
+  const inFlight = new Map<string, ReturnType<Resolved['service']['sessionState']>>();
+  function readShared(uid: string) {
+    let read = inFlight.get(uid);
+    if (!read) {
+      read = r.service.sessionState(uid).finally(() => inFlight.delete(uid));
+      inFlight.set(uid, read);
+    }
+    return read;
+  }
+
   return async function twoFactorGate(ctx: Context, next) {
     const uid = r.userId(ctx);
     if (uid === null || isExempt(r, ctx.path)) return next();
@@ -28,7 +40,7 @@ export function createGate(r: Resolved): Middleware {
     if (s.checkedAt === undefined || now - s.checkedAt >= r.stateCacheMs) {
       let fresh;
       try {
-        fresh = await r.service.sessionState(uid);
+        fresh = await readShared(uid);
       } catch (err) {
         if (err instanceof TwoFactorError) return block(ctx, r, err);
         throw err;

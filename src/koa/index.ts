@@ -29,7 +29,11 @@ export interface TwoFactor {
 export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
   const r = resolveOptions(options);
   const router = createRouter(r);
-  return { gate: createGate(r), routes: router.routes() as Middleware, service: r.service, requireStepUp: createRequireStepUp(r), prefix: r.prefix };
+    const dispatch = router.routes() as Middleware;
+  // The router would match every request of the app against every 2FA route;
+  // a prefix test first keeps the app's own requests at one string compare.
+  const routes: Middleware = (ctx, next) => (ctx.path === r.prefix || ctx.path.startsWith(`${r.prefix}/`) ? dispatch(ctx, next) : next());
+  return { gate: createGate(r), routes, service: r.service, requireStepUp: createRequireStepUp(r), prefix: r.prefix };
 }
 
 export type { TwoFactorOptions } from './options.ts';

@@ -27,6 +27,8 @@ declare module 'autocannon' {
       /** Total requests; overrides duration. */
       amount?: number;
       pipelining?: number;
+      /** ms between samples; a run ends at the first sample after its duration or amount. Default 1000. */
+      sampleInt?: number;
       timeout?: number;
       requests?: Request[];
       title?: string;

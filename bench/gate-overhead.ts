@@ -23,6 +23,8 @@ export interface GateOptions {
   roundSeconds: number;
   /** Requests of the in-cache command count. */
   countRequests: number;
+  /** The gate's `stateCacheMs` (default 15 s). */
+  stateCacheMs: number;
 }
 
 export interface GateConfigResult {
@@ -32,6 +34,18 @@ export interface GateConfigResult {
   load: LoadResult;
   cpuMicros: number;
   redis: StatsDelta;
+}
+
+/** One round of a pair: both apps, back to back. */
+export interface GateRound { withRps: number; withoutRps: number; withCpu: number; withoutCpu: number }
+
+export interface GatePairResult {
+  sessions: 'memory' | 'redis';
+  rounds: GateRound[];
+  /** HGETALL of records during the gated timed runs: the gate re-reading state after its cache expired. */
+  stateReads: number;
+  /** Cache expiries those runs spanned, summed over sessions: one read each would be ideal. */
+  expiries: number;
 }
 
 export interface InCacheCount {
@@ -45,6 +59,7 @@ export interface InCacheCount {
 
 export interface GateResult {
   configs: GateConfigResult[];
+  pairs: GatePairResult[];
   inCache: InCacheCount[];
   sanity: string[];
 }
@@ -55,9 +70,10 @@ const PAIRS = [
 ] as const;
 
 /** Logs users in on the gated app and passes the second factor: returns their session cookies. */
-async function verifiedSessions(ctx: BenchContext, app: AppName, secrets: Map<string, string>): Promise<{ cookies: string[]; firstVerifiedAt: number }> {
+async function verifiedSessions(ctx: BenchContext, app: AppName, secrets: Map<string, string>): Promise<{ cookies: string[]; firstVerifiedAt: number; verifiedAt: number[] }> {
   const port = ctx.ports[app];
   let firstVerifiedAt = Infinity;
+  const verifiedAt: number[] = [];
   const cookies = await pool([...secrets], 8, async ([uid, secret]) => {
     const login = await httpRequest(port, 'POST', '/login', {}, { uid });
     if (login.status !== 200) throw new Error(`login ${uid}: ${login.status} ${login.body}`);
@@ -65,9 +81,10 @@ async function verifiedSessions(ctx: BenchContext, app: AppName, secrets: Map<st
     const verify = await httpRequest(port, 'POST', '/2fa/verify', { cookie }, { code: generateCode(secret, Date.now()) });
     if (verify.status !== 200) throw new Error(`verify ${uid}: ${verify.status} ${verify.body}`);
     firstVerifiedAt = Math.min(firstVerifiedAt, Date.now());
+    verifiedAt.push(Date.now());
     return sessionCookie(verify, cookie);
   });
-  return { cookies, firstVerifiedAt };
+  return { cookies, firstVerifiedAt, verifiedAt };
 }
 
 async function expectStatus(port: number, cookie: string, expected: number, what: string): Promise<string> {
@@ -78,13 +95,14 @@ async function expectStatus(port: number, cookie: string, expected: number, what
 
 export async function gateOverhead(ctx: BenchContext, o: GateOptions, log: (m: string) => void): Promise<GateResult> {
   const configs: GateConfigResult[] = [];
+  const pairs: GatePairResult[] = [];
   const inCache: InCacheCount[] = [];
   const sanity: string[] = [];
 
   for (const pair of PAIRS) {
     const uids = Array.from({ length: o.users }, (_, i) => `gate-${pair.sessions}-${i + 1}`);
     const secrets = await enrolUsers(ctx, uids);
-    const { cookies, firstVerifiedAt } = await verifiedSessions(ctx, pair.gated, secrets);
+    const { cookies, firstVerifiedAt, verifiedAt } = await verifiedSessions(ctx, pair.gated, secrets);
     const requests: autocannon.Request[] = cookies.map((cookie) => ({ method: 'GET', path: '/protected', headers: { cookie, accept: 'application/json' } }));
 
     // The gate is really there: a half-logged-in session is stopped by it, and only by it.
@@ -111,26 +129,37 @@ export async function gateOverhead(ctx: BenchContext, o: GateOptions, log: (m: s
       [pair.plain, { loads: [], cpu: 0, stats: [] }],
       [pair.gated, { loads: [], cpu: 0, stats: [] }],
     ]);
+    const rounds: GateRound[] = [];
     for (let round = 0; round < o.rounds; round++) {
+      // ABBA: each app goes first in half of the rounds.
       const order = round % 2 === 0 ? [pair.plain, pair.gated] : [pair.gated, pair.plain];
+      const r = { withRps: 0, withoutRps: 0, withCpu: 0, withoutCpu: 0 };
       for (const app of order) {
         const acc = runs.get(app)!;
         const statsBefore = await commandStats(ctx.admin);
         const cpuBefore = await ctx.serverCpuMicros();
         const load = await runLoad({ url: ctx.url(app), connections: o.connections, duration: o.roundSeconds, requests });
-        acc.cpu += (await ctx.serverCpuMicros()) - cpuBefore;
+        const cpu = (await ctx.serverCpuMicros()) - cpuBefore;
+        acc.cpu += cpu;
         acc.stats.push(diffStats(statsBefore, await commandStats(ctx.admin)));
         acc.loads.push(load);
-        log(`  ${app}: round ${round + 1}: ${Math.round(load.requests / load.seconds)} req/s`);
+        if (app === pair.gated) { r.withRps = load.requests / load.seconds; r.withCpu = cpu / load.requests; }
+        else { r.withoutRps = load.requests / load.seconds; r.withoutCpu = cpu / load.requests; }
       }
+      rounds.push(r);
+      log(`  ${pair.sessions} sessions, round ${round + 1}: without ${Math.round(r.withoutRps)} req/s, with gate ${Math.round(r.withRps)} req/s`);
     }
+    const end = Date.now();
+    const expiries = verifiedAt.reduce((a, v) => a + Math.floor((end - v) / o.stateCacheMs), 0);
+    const stateReads = runs.get(pair.gated)!.stats.reduce((a, d) => a + (d.byCommand.find(([n]) => n === 'hgetall')?.[1].calls ?? 0), 0);
+    pairs.push({ sessions: pair.sessions, rounds, stateReads, expiries });
     for (const [app, acc] of runs) {
       const load = mergeLoads(acc.loads);
       if (okCount(load) !== load.requests) throw new Error(`${app}: ${statusSummary(load)}`);
       configs.push({ sessions: pair.sessions, gate: app === pair.gated, app, load, cpuMicros: acc.cpu, redis: sumStats(acc.stats) });
     }
   }
-  return { configs, inCache, sanity };
+  return { configs, pairs, inCache, sanity };
 }
 
 function sumStats(all: StatsDelta[]): StatsDelta {

@@ -25,7 +25,7 @@ export interface LoadOptions {
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const opts: autocannon.Options = { url: o.url, connections: o.connections, requests: o.requests, timeout: 10 };
+  const opts: autocannon.Options = { url: o.url, connections: o.connections, requests: o.requests, timeout: 10, sampleInt: 100 };
   if (o.amount !== undefined) opts.amount = o.amount;
   else opts.duration = o.duration ?? 5;
   const latencies: number[] = [];
@@ -40,7 +40,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   });
   const result = await instance;
   // From the start to the last response: autocannon itself only notices the
-  // end of an `amount` run at its next 1 s sample tick.
+  // end of a run at its next sample tick.
   const seconds = (lastResponse - started) / 1000;
   return { requests: latencies.length, seconds, latencies, statuses, errors: result.errors };
 }

@@ -81,8 +81,17 @@ export async function verificationStorm(
 }
 
 export const validCode = (secret: string, now: number): string => generateCode(secret, now);
-/** Right shape, ten minutes off: outside the ±1 window. */
-export const wrongCode = (secret: string, now: number): string => generateCode(secret, now + 600_000);
+/**
+ * Right shape, from ten minutes on: outside the ±1 window, and never equal
+ * by chance (1 in ~300,000) to a code the window accepts now or soon.
+ */
+export function wrongCode(secret: string, now: number): string {
+  const near = new Set([-60_000, -30_000, 0, 30_000, 60_000].map((d) => generateCode(secret, now + d)));
+  for (let minutes = 10; ; minutes++) {
+    const code = generateCode(secret, now + minutes * 60_000);
+    if (!near.has(code)) return code;
+  }
+}
 
 export const isVerified = (status: number, body: string): boolean => status === 200 && body.includes('"verified":true');
 export const isInvalidCode = (status: number, body: string): boolean => status === 401 && body.includes('"invalid_code"');

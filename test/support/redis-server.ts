@@ -402,16 +402,24 @@ function isAddressInUse(err: unknown): boolean {
  * Start a fresh standalone redis-server on 127.0.0.1 (no persistence, fresh
  * temp dir) and wait until it answers PING.
  */
-export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisProcess> {
-  const timeout = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  // Retry on a port race only when we picked the port ourselves.
-  const attempts = opts.port === undefined ? 3 : 1;
+/**
+ * Starts a server on a port from `pickPort`, trying again (up to `attempts`
+ * times) when another process took the port first.
+ */
+async function startWithRetry(
+  pickPort: () => Promise<number>,
+  extraArgs: (port: number) => string[],
+  attempts: number,
+  timeout: number,
+  track: (server: ServerProcess) => void = () => {},
+): Promise<ServerProcess> {
   let lastErr: unknown;
   for (let i = 0; i < attempts; i++) {
-    const port = opts.port ?? (await pickServerPort());
+    const port = await pickPort();
     if (RESERVED_PORTS.has(port)) throw new Error(`startRedis: refusing to use reserved port ${port}`);
     const dir = makeTmpDir();
-    const server = new ServerProcess(port, dir, [...baseArgs(port, dir), ...(opts.args ?? [])], timeout);
+    const server = new ServerProcess(port, dir, [...baseArgs(port, dir), ...extraArgs(port)], timeout);
+    track(server);
     try {
       await server.start();
       return server;
@@ -422,6 +430,13 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     }
   }
   throw lastErr;
+}
+
+export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisProcess> {
+  const timeout = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  // Retry on a port race only when we picked the port ourselves.
+  const attempts = opts.port === undefined ? 3 : 1;
+  return startWithRetry(() => (opts.port !== undefined ? Promise.resolve(opts.port) : pickServerPort()), () => [...(opts.args ?? [])], attempts, timeout);
 }
 
 // ---------------------------------------------------------------------------
@@ -448,33 +463,15 @@ export async function startRedisCluster(opts: { startTimeoutMs?: number } = {}):
 
   try {
     const started = await Promise.all(
-      [0, 1, 2].map(async () => {
-        let lastErr: unknown;
-        for (let i = 0; i < 3; i++) {
-          const port = await freeClusterPort();
-          const dir = makeTmpDir();
-          const args = [
-            ...baseArgs(port, dir),
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            `nodes-${port}.conf`,
-            '--cluster-node-timeout',
-            '5000',
-          ];
-          const server = new ServerProcess(port, dir, args, timeout);
-          servers.push(server);
-          try {
-            await server.start();
-            return server;
-          } catch (err) {
-            lastErr = err;
-            await server.stop().catch(() => undefined);
-            if (!isAddressInUse(err)) break;
-          }
-        }
-        throw lastErr;
-      }),
+      [0, 1, 2].map(() =>
+        startWithRetry(
+          freeClusterPort,
+          (port) => ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'],
+          3,
+          timeout,
+          (server) => servers.push(server),
+        ),
+      ),
     );
 
     const addrs = started.map((s) => `${HOST}:${s.port}`);

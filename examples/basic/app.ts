@@ -11,7 +11,7 @@ import passport from 'koa-passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { twoFactor, createRedisClient, whenReady, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
+import { twoFactor, twoFactorErrors, createRedisClient, whenReady, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
 import { checkPassword, findById, listUsers, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
@@ -60,18 +60,10 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   passport.deserializeUser((id: string, done) => done(null, findById(id) ?? false));
   passport.use(new LocalStrategy((username, password, done) => done(null, checkPassword(username, password) ?? false)));
 
-  // A session store that cannot answer (Redis down) must fail closed with the
-  // package's 503, not a bare 500.
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      if (!redis || redis.status === 'ready') throw err;
-      ctx.status = 503;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: 'store_unavailable', message: 'Sign-in is unavailable right now. Try again shortly.' };
-    }
-  });
+  // First, so every error is answered as the contract says: a session store
+  // that cannot answer (Redis down, paused, out of memory) is the package's
+  // 503, an unreadable body (a plain one labelled gzip) a 400, never a 500.
+  app.use(twoFactorErrors({ logger: o.twoFactor?.logger }));
   // The example's own pages use the package's layout, so the same strict policy fits them.
   app.use(async (ctx, next) => {
     await next();
@@ -142,12 +134,12 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   });
   router.get('/remote/take-control', stepUp, (ctx) => {
     ctx.type = 'html';
-    ctx.body = takeControlPage(ctx.state.user as User);
+    ctx.body = takeControlPage(ctx.state.user as User, tf.csrfToken(ctx));
   });
   router.post('/remote/take-control', stepUp, (ctx) => {
     const session = { id: randomBytes(8).toString('hex'), startedAt: new Date().toISOString() };
     if (wantsJson(ctx)) ctx.body = { started: true, session };
-    else { ctx.type = 'html'; ctx.body = takeControlPage(ctx.state.user as User, session.id); }
+    else { ctx.type = 'html'; ctx.body = takeControlPage(ctx.state.user as User, tf.csrfToken(ctx), session.id); }
   });
   app.use(router.routes());
   app.use(router.allowedMethods());

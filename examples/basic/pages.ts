@@ -31,7 +31,7 @@ ${user.role === 'admin' ? html`<p><a href="/2fa/admin/users">Two-factor policy f
   });
 }
 
-export function takeControlPage(user: User, sessionId?: string): string {
+export function takeControlPage(user: User, csrfToken: string, sessionId?: string): string {
   return layout({
     title: 'Take control',
     body: sessionId
@@ -40,7 +40,7 @@ export function takeControlPage(user: User, sessionId?: string): string {
 <p><a href="/dashboard">Back to the dashboard</a></p>`
       : html`<h1>Take control</h1>
 <p>Start a remote control session as ${user.username}.</p>
-<form method="post" action="/remote/take-control"><button type="submit">Start the session</button></form>
+<form method="post" action="/remote/take-control"><input type="hidden" name="_csrf" value="${csrfToken}"><button type="submit">Start the session</button></form>
 <p><a href="/dashboard">Back to the dashboard</a></p>`,
   });
 }

@@ -1,6 +1,7 @@
 /** What a signed-in user does with their own 2FA: status, backup codes, devices, turning it off. */
 import { TwoFactorError } from './errors.ts';
 import { twoFactorState, type TwoFactorState } from './state.ts';
+import type { SessionFacts } from './session-policy.ts';
 import { readCodeField, readStringField } from './code-input.ts';
 import { checkSecondFactor } from './factor-check.ts';
 import type { ServiceContext } from './service-context.ts';
@@ -23,6 +24,27 @@ export function sessionState(ctx: ServiceContext, userId: string): Promise<{ sta
     const [record, required] = await ctx.recordAndRequirement(userId);
     return { state: twoFactorState(record.devices.length > 0, required), generation: record.generation };
   });
+}
+
+/** The user's state and whether this session's login is live: what the session policy needs. */
+export function sessionFacts(ctx: ServiceContext, userId: string, loginId: string | undefined): Promise<SessionFacts> {
+  return ctx.guarded(async () => {
+    const [[record, required], loginAlive] = await Promise.all([
+      ctx.recordAndRequirement(userId),
+      loginId === undefined ? false : ctx.guard.loginAlive(userId, loginId),
+    ]);
+    return { state: twoFactorState(record.devices.length > 0, required), generation: record.generation, loginAlive };
+  });
+}
+
+/** Records server-side a login that passes the second factor. */
+export function beginLogin(ctx: ServiceContext, userId: string, loginId: string): Promise<void> {
+  return ctx.guarded(() => ctx.guard.beginLogin(userId, loginId, ctx.verifiedLoginTtlMs));
+}
+
+/** Ends a verified login (logout): a copy of that session is no longer verified. */
+export function endLogin(ctx: ServiceContext, userId: string, loginId: string): Promise<void> {
+  return ctx.guarded(() => ctx.guard.endLogin(userId, loginId));
 }
 
 export function status(ctx: ServiceContext, userId: string): Promise<TwoFactorStatus> {

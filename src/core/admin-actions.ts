@@ -1,28 +1,32 @@
 /** What an administrator does: confirm with their password, see users, set the policy, reset a user. */
 import { TwoFactorError } from './errors.ts';
 import { twoFactorState, type TwoFactorState } from './state.ts';
+import { withIpLimit } from './ip-limit.ts';
 import { lockedError, type ServiceContext } from './service-context.ts';
 import type { RequestInfo } from './service-options.ts';
 
 /**
  * Confirms an admin action with the admin's own password. A wrong password
- * counts against the admin's failure budget, like a wrong code.
+ * counts against the admin's failure budget and the IP's limit, like a wrong code.
  */
 export function confirmAdmin(ctx: ServiceContext, adminId: string, checkPassword: () => Promise<boolean>, info: RequestInfo): Promise<void> {
-  return ctx.guarded(async () => {
+  return ctx.guarded(() => withIpLimit(ctx, adminId, info, async () => {
     const now = ctx.now();
     // Counted first (atomic with the lock check) so parallel guesses stay
     // within the budget; a right password takes its count back.
     const outcome = await ctx.guard.recordFailure(adminId, ctx.limits, now);
-    if (outcome.kind === 'locked') throw lockedError(outcome.retryAfterMs);
-    if (outcome.kind === 'rejected' && outcome.lockedForMs === 0 && (await checkPassword())) {
-      await ctx.guard.refundFailure(adminId);
+    if (outcome.kind !== 'rejected') throw lockedError(outcome.kind === 'locked' ? outcome.retryAfterMs : 0);
+    // Judged even when this count reached the limit: the right password must
+    // pass then too, and take back the lockout its count started.
+    if (await checkPassword()) {
+      const { lockedForMs } = outcome;
+      await ctx.guard.refundFailure(adminId, lockedForMs > 0 ? { now, lockedForMs, limits: ctx.limits } : undefined);
       return;
     }
     ctx.audit('verification.failed', adminId, info, 'failure', { method: 'password' });
-    if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) ctx.audit('lockout', adminId, info, 'failure', { lockedForMs: outcome.lockedForMs });
+    if (outcome.lockedForMs > 0) ctx.audit('lockout', adminId, info, 'failure', { lockedForMs: outcome.lockedForMs });
     throw new TwoFactorError('forbidden', { field: 'password' }, 'That password is not right.');
-  });
+  }, { method: 'password' }));
 }
 
 /** Each listed user's state and requirement, and the global flag. */

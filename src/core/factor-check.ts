@@ -6,6 +6,7 @@ import { normalizeBackupCode } from './backup-codes.ts';
 import { ERRORS, TwoFactorError } from './errors.ts';
 import { isTotpShape, matchTimeStep } from './totp.ts';
 import { readCodeField } from './code-input.ts';
+import { withIpLimit } from './ip-limit.ts';
 import { lockedError, type ServiceContext } from './service-context.ts';
 import type { RequestInfo } from './service-options.ts';
 import type { AttemptOutcome, StepCandidate, UserRecord } from '../stores/types.ts';
@@ -18,30 +19,31 @@ export interface FactorChecked {
 }
 
 /**
- * Checks a TOTP or backup code against the user's devices, the replay state
- * and the shared failure budget. Every wrong, replayed or foreign code gets
- * the same `invalid_code`.
+ * Checks a TOTP or backup code against the user's devices, the replay state,
+ * the shared failure budget and the per-IP limit. Every wrong, replayed or
+ * foreign code gets the same `invalid_code`.
  */
 export function checkSecondFactor(ctx: ServiceContext, userId: string, codeInput: unknown, info: RequestInfo): Promise<FactorChecked> {
   const code = readCodeField(codeInput);
-  return ctx.guarded(async () => {
-    const [record, ipFailures] = await Promise.all([
-      ctx.records.get(userId),
-      info.ip && ctx.limits.ipMaxFailures > 0 ? ctx.guard.ipFailures(info.ip) : Promise.resolve(0),
-    ]);
-    if (ctx.limits.ipMaxFailures > 0 && ipFailures >= ctx.limits.ipMaxFailures) {
-      ctx.audit('verification.failed', userId, info, 'failure', { reason: 'ip_limit' });
-      throw new TwoFactorError('too_many_attempts', { retryAfter: Math.ceil(ctx.limits.ipWindowMs / 1000) });
-    }
-    if (record.devices.length === 0) {
-      // Nothing to check against: a code cannot be right. Still counted.
-      return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
-    }
-    if (isTotpShape(code, ctx.totp.digits)) return checkTotp(ctx, record, code, info);
-    const normalized = normalizeBackupCode(code);
-    if (normalized) return checkBackupCode(ctx, record, normalized, info);
-    return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
+  return ctx.guarded(() => {
+    // Read while the address's attempt is being counted: one round trip, not two.
+    const reading = ctx.records.get(userId);
+    reading.catch(() => {});
+    return withIpLimit(ctx, userId, info, () => judge(ctx, reading, code, info));
   });
+}
+
+async function judge(ctx: ServiceContext, reading: Promise<UserRecord>, code: string, info: RequestInfo): Promise<FactorChecked> {
+  const record = await reading;
+  const userId = record.userId;
+  if (record.devices.length === 0) {
+    // Nothing to check against: a code cannot be right. Still counted.
+    return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
+  }
+  if (isTotpShape(code, ctx.totp.digits)) return checkTotp(ctx, record, code, info);
+  const normalized = normalizeBackupCode(code);
+  if (normalized) return checkBackupCode(ctx, record, normalized, info);
+  return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
 }
 
 async function checkTotp(ctx: ServiceContext, record: UserRecord, code: string, info: RequestInfo): Promise<FactorChecked> {
@@ -89,7 +91,6 @@ export async function failed(ctx: ServiceContext, userId: string, outcome: Attem
     throw new TwoFactorError('too_many_attempts', {}, 'Too many failed attempts: authenticator codes are blocked. Use a backup code or ask an administrator to reset your two-factor authentication.');
   }
   ctx.audit('verification.failed', userId, info, 'failure', {});
-  if (info.ip && ctx.limits.ipMaxFailures > 0) await ctx.guard.recordIpFailure(info.ip, ctx.limits);
   if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) {
     ctx.audit('lockout', userId, info, 'failure', { lockedForMs: outcome.lockedForMs });
     // Still the answer for a wrong code, but it says the wait that starts now.

@@ -58,3 +58,23 @@ export function addFailure(s: FailureState, l: ResolvedLimits, now: number): num
 export function afterSuccess(s: FailureState): FailureState | null {
   return s.lockouts > 0 ? { ...emptyFailureState(), lockouts: s.lockouts } : null;
 }
+
+/**
+ * Takes back one counted failure (it was judged and passed). When that
+ * failure started the lockout still in force (`startedLock`), the lockout
+ * goes too: the backoff level steps back and the window restarts at the
+ * attempt's time one failure short of the limit. The old window start is
+ * gone, so restarting it then is the closest state that is never more
+ * lenient than before the attempt.
+ */
+export function refund(s: FailureState, startedLock?: { now: number; lockedForMs: number; limits: ResolvedLimits }): void {
+  s.consecutive = Math.max(0, s.consecutive - 1);
+  if (startedLock && startedLock.lockedForMs > 0 && s.lockedUntil === startedLock.now + startedLock.lockedForMs) {
+    s.lockouts = Math.max(0, s.lockouts - 1);
+    s.lockedUntil = 0;
+    s.windowStart = startedLock.now;
+    s.inWindow = startedLock.limits.maxFailures - 1;
+    return;
+  }
+  s.inWindow = Math.max(0, s.inWindow - 1);
+}

@@ -3,6 +3,7 @@ export * from './totp.ts';
 export * from './otpauth-uri.ts';
 export * from './encryption.ts';
 export * from './state.ts';
+export * from './session-policy.ts';
 export * from './limits.ts';
 export * from './failure-budget.ts';
 export * from './backup-codes.ts';

@@ -17,7 +17,11 @@ export interface LimitOptions {
   hardCap?: number | undefined;
   /** How long failure history is kept after the last failure (the hard cap's memory). */
   failureMemoryMs?: number | undefined;
-  /** Failures allowed per client IP within `ipWindowMs`, across all users. 0 turns it off. */
+  /**
+   * Wrong codes or passwords allowed per client IP within `ipWindowMs`, across
+   * all users. Each attempt is counted before it is judged (so a parallel
+   * burst cannot overshoot) and a right one is taken back. 0 turns it off.
+   */
   ipMaxFailures?: number | undefined;
   /** Window of the per-IP limit. */
   ipWindowMs?: number | undefined;

@@ -8,7 +8,7 @@ import { parseEncryptionKeys, SecretBox } from './encryption.ts';
 import { isTwoFactorError, TwoFactorError } from './errors.ts';
 import { resolveLimits, type ResolvedLimits } from './limits.ts';
 import { resolveTotpOptions, type ResolvedTotpOptions } from './totp.ts';
-import { DEFAULT_ENROLMENT_TTL_MS, DEFAULT_MAX_DEVICES, DEFAULT_STORE_TIMEOUT_MS, type RequestInfo, type TwoFactorCoreOptions } from './service-options.ts';
+import { DEFAULT_ENROLMENT_TTL_MS, DEFAULT_MAX_DEVICES, DEFAULT_STORE_TIMEOUT_MS, DEFAULT_VERIFIED_LOGIN_TTL_MS, type RequestInfo, type TwoFactorCoreOptions } from './service-options.ts';
 import type { GuardStore, RecordStore, UserRecord } from '../stores/types.ts';
 import { STEP_TTL_SKEW_MS } from '../stores/redis-keys.ts';
 
@@ -24,6 +24,7 @@ export class ServiceContext {
   readonly storeTimeoutMs: number;
   readonly maxDevices: number;
   readonly stepTtlMs: number;
+  readonly verifiedLoginTtlMs: number;
   readonly auditHook: AuditHook | undefined;
   readonly log: (message: string) => void;
   readonly now: () => number;
@@ -39,6 +40,7 @@ export class ServiceContext {
     this.enrolmentTtlMs = o.enrolmentTtlMs ?? DEFAULT_ENROLMENT_TTL_MS;
     this.storeTimeoutMs = o.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     this.maxDevices = o.maxDevices ?? DEFAULT_MAX_DEVICES;
+    this.verifiedLoginTtlMs = o.verifiedLoginTtlMs ?? DEFAULT_VERIFIED_LOGIN_TTL_MS;
     this.stepTtlMs = (2 * this.totp.window + 1) * this.totp.period * 1000 + STEP_TTL_SKEW_MS;
     this.auditHook = o.audit;
     this.log = o.logger ?? ((m) => console.warn(m));

@@ -11,6 +11,12 @@ export const DEFAULT_ENROLMENT_TTL_MS = 10 * 60_000;
 export const DEFAULT_STORE_TIMEOUT_MS = 1000;
 /** Authenticators one user may link. */
 export const DEFAULT_MAX_DEVICES = 10;
+/**
+ * A login that passed the second factor stays verified at most 30 days (or
+ * until logout): long enough for a "remember me" session, and a bound on a
+ * login that never logs out.
+ */
+export const DEFAULT_VERIFIED_LOGIN_TTL_MS = 30 * 24 * 60 * 60_000;
 export const DEFAULT_DEVICE_NAME = 'Authenticator';
 export const MAX_NAME_LENGTH = 64;
 
@@ -33,6 +39,8 @@ export interface TwoFactorCoreOptions {
   storeTimeoutMs?: number | undefined;
   /** Most authenticators per user. Default `DEFAULT_MAX_DEVICES`. */
   maxDevices?: number | undefined;
+  /** Longest life of one verified login. Default `DEFAULT_VERIFIED_LOGIN_TTL_MS`. */
+  verifiedLoginTtlMs?: number | undefined;
   /** Receives audit events; its errors are logged, never thrown. */
   audit?: AuditHook | undefined;
   /** Where operational warnings go. Default `console.warn`. */

@@ -9,6 +9,7 @@
  */
 import type { ResolvedLimits } from './limits.ts';
 import type { TwoFactorState } from './state.ts';
+import type { SessionFacts } from './session-policy.ts';
 import type { ResolvedTotpOptions } from './totp.ts';
 import * as account from './account-actions.ts';
 import type { TwoFactorStatus } from './account-actions.ts';
@@ -19,7 +20,7 @@ import { checkSecondFactor, type FactorChecked } from './factor-check.ts';
 import { ServiceContext } from './service-context.ts';
 import type { RequestInfo, TwoFactorCoreOptions } from './service-options.ts';
 
-export { DEFAULT_DEVICE_NAME, DEFAULT_ENROLMENT_TTL_MS, DEFAULT_MAX_DEVICES, DEFAULT_STORE_TIMEOUT_MS } from './service-options.ts';
+export { DEFAULT_DEVICE_NAME, DEFAULT_ENROLMENT_TTL_MS, DEFAULT_MAX_DEVICES, DEFAULT_STORE_TIMEOUT_MS, DEFAULT_VERIFIED_LOGIN_TTL_MS } from './service-options.ts';
 export type { EnrolmentConfirmed, EnrolmentStarted, FactorChecked, RequestInfo, TwoFactorCoreOptions, TwoFactorStatus };
 
 export class TwoFactorService {
@@ -40,6 +41,21 @@ export class TwoFactorService {
   /** The user's state as the gate needs it: one record read and the policy. */
   sessionState(userId: string): Promise<{ state: TwoFactorState; generation: number }> {
     return account.sessionState(this.ctx, userId);
+  }
+
+  /** The user's state and whether the session's verified login is still live (see session-policy.ts). */
+  sessionFacts(userId: string, loginId: string | undefined): Promise<SessionFacts> {
+    return account.sessionFacts(this.ctx, userId, loginId);
+  }
+
+  /** Records server-side a login that passes the second factor (see session-policy.ts). */
+  beginLogin(userId: string, loginId: string): Promise<void> {
+    return account.beginLogin(this.ctx, userId, loginId);
+  }
+
+  /** Ends a verified login server-side (logout). */
+  endLogin(userId: string, loginId: string): Promise<void> {
+    return account.endLogin(this.ctx, userId, loginId);
   }
 
   status(userId: string): Promise<TwoFactorStatus> {

@@ -8,6 +8,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { TwoFactorError } from '../core/errors.ts';
+import { readBodyOnce } from './body.ts';
 import { sessionOf } from './session-state.ts';
 
 export function csrfToken(ctx: Context, sessionKey: string): string {
@@ -43,4 +44,11 @@ export function checkCsrf(ctx: Context, sessionKey: string): void {
   if (sent && typeof expected === 'string' && equal(sent, expected)) return;
   if (!sent && ctx.is('application/json') && sameOrigin(ctx)) return;
   throw new TwoFactorError('csrf_failed');
+}
+
+/** `checkCsrf` for a route whose body the app may not have parsed yet (a form's `_csrf`). */
+export async function checkCsrfReadingBody(ctx: Context, sessionKey: string): Promise<void> {
+  if (['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) return;
+  if (!ctx.get('x-csrf-token')) await readBodyOnce(ctx);
+  checkCsrf(ctx, sessionKey);
 }

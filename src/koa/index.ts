@@ -5,7 +5,8 @@
  *   app.use(session(...)); app.use(passport.session());
  *   app.use(tf.gate); app.use(tf.routes);
  */
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { csrfToken } from './csrf.ts';
 import type { TwoFactorService } from '../core/two-factor-service.ts';
 import { createGate } from './gate.ts';
 import type { TwoFactorOptions } from './options.ts';
@@ -24,16 +25,21 @@ export interface TwoFactor {
   requireStepUp(options?: StepUpOptions): Middleware;
   /** The mount prefix, e.g. `/2fa`. */
   prefix: string;
+  /** This session's CSRF token, for the app's own forms behind `requireStepUp` (field `_csrf`). */
+  csrfToken(ctx: Context): string;
 }
 
 export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
   const r = resolveOptions(options);
   const router = createRouter(r);
-    const dispatch = router.routes() as Middleware;
+  const dispatch = router.routes() as Middleware;
   // The router would match every request of the app against every 2FA route;
   // a prefix test first keeps the app's own requests at one string compare.
   const routes: Middleware = (ctx, next) => (ctx.path === r.prefix || ctx.path.startsWith(`${r.prefix}/`) ? dispatch(ctx, next) : next());
-  return { gate: createGate(r), routes, service: r.service, requireStepUp: createRequireStepUp(r), prefix: r.prefix };
+  return {
+    gate: createGate(r), routes, service: r.service, requireStepUp: createRequireStepUp(r), prefix: r.prefix,
+    csrfToken: (ctx) => csrfToken(ctx, r.sessionKey),
+  };
 }
 
 export type { TwoFactorOptions } from './options.ts';

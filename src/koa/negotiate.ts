@@ -28,12 +28,9 @@ export function sendJsonError(ctx: Context, err: TwoFactorError): void {
   ctx.body = err.toJSON();
 }
 
-/** Maps errors of body parsing (and anything with a 4xx status from below) to the contract's codes. */
-export function toTwoFactorError(err: unknown): TwoFactorError | null {
-  if (err instanceof TwoFactorError) return err;
-  const status = (err as { status?: unknown } | null)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new TwoFactorError('invalid_input', {}, 'The request body could not be read.');
-  }
-  return null;
-}
+/**
+ * The one door from any error to the contract's answer (`invalid_input` for an
+ * unreadable body, `store_unavailable` for a store that did not answer), or
+ * null for the app's own bugs: see `classifyError`.
+ */
+export { toTwoFactorError } from '../core/error-classes.ts';

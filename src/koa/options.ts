@@ -64,8 +64,12 @@ export interface TwoFactorOptions {
   limits?: LimitOptions | undefined;
   /** The logged-in user, or a falsy value. Default `ctx.state.user`. */
   getUser?: ((ctx: Context) => unknown) | undefined;
-  /** A user's stable id. Default `String(user.id)`. */
-  getUserId?: ((user: any) => string) | undefined;
+  /**
+   * A user's stable id (a string or number; an ObjectId works too). Default
+   * `user.id`, else `user._id`. A user whose id is missing or unusable is
+   * refused on every gated path, never let through.
+   */
+  getUserId?: ((user: any) => unknown) | undefined;
   /** The account name shown in the authenticator app. Default `user.username ?? user.email ?? id`. */
   getAccountName?: ((user: any) => string) | undefined;
   /** Paths a half-logged-in session may reach besides the 2FA routes and logout (exact strings or patterns). */
@@ -98,6 +102,8 @@ export interface TwoFactorOptions {
   enrolmentTtlMs?: number | undefined;
   /** Most authenticators per user. Default 10 (`DEFAULT_MAX_DEVICES`). */
   maxDevices?: number | undefined;
+  /** Longest life of one verified login (logout ends it sooner). Default 30 days (`DEFAULT_VERIFIED_LOGIN_TTL_MS`). */
+  verifiedLoginTtlMs?: number | undefined;
   /** Deadline for store calls of one operation. Default 1000 ms. */
   storeTimeoutMs?: number | undefined;
   /** Where warnings go. Default `console.warn`. */

@@ -13,14 +13,25 @@ import { TwoFactorError } from '../core/errors.ts';
 import { noStore, safeReturnTo, sendJsonError, wantsJson } from './negotiate.ts';
 import type { Resolved } from './resolve-options.ts';
 import { pageBase, sendPage } from './routes/route-kit.ts';
-import { isVerified, readState } from './session-state.ts';
+import { factsOf, readState } from './session-state.ts';
+import { isRecent } from '../core/session-policy.ts';
+import { checkCsrfReadingBody } from './csrf.ts';
 
 export interface StepUpOptions {
   /** Longest time since the second factor, in ms; unset = any verified session. */
   maxAge?: number | undefined;
   /** Why 2FA is needed, shown on the "Activate now / later" page. */
   reason?: string | undefined;
+  /**
+   * Check the package's CSRF rule on unsafe methods (the token from
+   * `tf.csrfToken(ctx)` in header `x-csrf-token` or field `_csrf`, or a
+   * same-origin JSON request). Default `DEFAULT_STEP_UP_CSRF` (on); turn it
+   * off only where the app protects the route itself.
+   */
+  csrf?: boolean | undefined;
 }
+
+export const DEFAULT_STEP_UP_CSRF = true;
 
 export const DEFAULT_STEP_UP_REASON = 'This action needs two-factor authentication.';
 
@@ -43,17 +54,20 @@ function actionUrl(ctx: Context, fallback: string): string {
 export function createRequireStepUp(r: Resolved) {
   return function requireStepUp(o: StepUpOptions = {}): Middleware {
     return async function stepUp(ctx: Context, next) {
-      const uid = r.userId(ctx);
       try {
+        const uid = r.userId(ctx);
         if (uid === null) throw new TwoFactorError('unauthenticated', { loginUrl: r.loginPath });
-        const { state, generation } = await r.service.sessionState(uid);
+        // Before anything is decided or started: a cross-site form must not reach the action.
+        if (o.csrf ?? DEFAULT_STEP_UP_CSRF) await checkCsrfReadingBody(ctx, r.sessionKey);
+        const s = readState(ctx, r, uid);
+        const facts = await factsOf(r, uid, s, true);
         const back = actionUrl(ctx, r.afterVerifyPath);
-        if (state !== 'active') {
+        if (facts.state !== 'active') {
           throw new TwoFactorError('two_factor_setup_required', { setupUrl: `${r.prefix}/setup?returnTo=${encodeURIComponent(back)}` });
         }
-        const s = readState(ctx, r.sessionKey, uid);
-        const fresh = isVerified(s) && s.generation === generation && (o.maxAge === undefined || Date.now() - s.verifiedAt! <= o.maxAge);
-        if (!fresh) throw new TwoFactorError('step_up_required', { stepUpUrl: `${r.prefix}/step-up?returnTo=${encodeURIComponent(back)}` });
+        if (!isRecent(s, facts, o.maxAge, Date.now())) {
+          throw new TwoFactorError('step_up_required', { stepUpUrl: `${r.prefix}/step-up?returnTo=${encodeURIComponent(back)}` });
+        }
       } catch (err) {
         if (!(err instanceof TwoFactorError)) throw err;
         noStore(ctx);
@@ -67,6 +81,12 @@ export function createRequireStepUp(r: Resolved) {
 
 function answerBrowser(ctx: Context, r: Resolved, err: TwoFactorError, o: StepUpOptions): void {
   if (err.code === 'unauthenticated') return ctx.redirect(r.loginPath);
+  if (err.code !== 'two_factor_setup_required' && err.code !== 'step_up_required') {
+    ctx.status = err.status;
+    ctx.type = 'text/plain';
+    ctx.body = err.message;
+    return;
+  }
   if (err.code === 'two_factor_setup_required') {
     const referer = refererPath(ctx);
     sendPage(ctx, r, r.views.setupRequired({

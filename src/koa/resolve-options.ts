@@ -1,6 +1,9 @@
 /** Turns `TwoFactorOptions` into the service and the settings the middleware reads. */
 import type { Context } from 'koa';
 import { SecretBox } from '../core/encryption.ts';
+import { TwoFactorError } from '../core/errors.ts';
+import { usableUserId } from '../core/session-policy.ts';
+import { SessionFactsCache } from './session-facts.ts';
 import { TwoFactorService } from '../core/two-factor-service.ts';
 import { MemoryGuardStore } from '../stores/memory-guard-store.ts';
 import { MemoryRecordStore } from '../stores/memory-record-store.ts';
@@ -28,10 +31,26 @@ export interface Resolved {
   canManage(ctx: Context): Promise<boolean>;
   verifyPassword(ctx: Context, password: string): Promise<boolean>;
   listUsers(): Promise<{ id: string; username: string }[]>;
-  /** The logged-in user's id, or null. */
+  /** The logged-in user (whatever the app put there), or null. */
+  user(ctx: Context): unknown;
+  /**
+   * The logged-in user's id, or null when nobody is logged in. A user whose
+   * id cannot be read is refused (`forbidden`), never let through.
+   */
   userId(ctx: Context): string | null;
+  /** Each verified login's state, cached per process (see session-facts.ts). */
+  facts: SessionFactsCache;
+  /** Where warnings go. */
+  log(message: string): void;
   accountName(ctx: Context): string;
 }
+
+/** `user.id`, else Mongo's `user._id` (an ObjectId gives its hex string). */
+function defaultUserId(user: { id?: unknown; _id?: unknown }): unknown {
+  return user.id ?? user._id;
+}
+
+const UNREADABLE_USER_ID = 'koa-two-factor: the logged-in user has no usable id, so two-factor authentication refuses the request. Set the `getUserId` option (the default reads `user.id`, then `user._id`).';
 
 export function resolveOptions(o: TwoFactorOptions): Resolved {
   const records = o.records ?? (o.redis ? new RedisRecordStore(o.redis, { keyPrefix: o.redisKeyPrefix }) : new MemoryRecordStore());
@@ -47,13 +66,14 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
   }
   const prefix = (o.prefix ?? DEFAULT_PREFIX).replace(/\/+$/, '');
   const getUser = o.getUser ?? ((ctx: Context) => ctx.state.user);
-  const getUserId = o.getUserId ?? ((u: { id?: unknown }) => String(u.id));
+  const getUserId: (user: any) => unknown = o.getUserId ?? defaultUserId;
+  let warnedUserId = false;
   const getAccountName = o.getAccountName ?? ((u: { username?: unknown; email?: unknown; id?: unknown }) => String(u.username ?? u.email ?? u.id));
   const service = new TwoFactorService({
     records, guard, encryptionKeys,
     issuer: o.issuer ?? DEFAULT_ISSUER,
     totp: o.totp, limits: o.limits, audit: o.audit, storeTimeoutMs: o.storeTimeoutMs, logger: log,
-    enrolmentTtlMs: o.enrolmentTtlMs, maxDevices: o.maxDevices,
+    enrolmentTtlMs: o.enrolmentTtlMs, maxDevices: o.maxDevices, verifiedLoginTtlMs: o.verifiedLoginTtlMs,
   });
   return {
     service,
@@ -79,12 +99,18 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
       if (!o.listUsers) throw new Error('koa-two-factor: GET /2fa/admin/users needs the `listUsers` option');
       return (await o.listUsers()).map((u) => ({ id: String(u.id), username: String(u.username) }));
     },
+    user: getUser,
     userId(ctx) {
       const user = getUser(ctx);
       if (!user) return null;
-      const id = getUserId(user);
-      return id && id !== 'undefined' ? id : null;
+      const id = usableUserId(getUserId(user));
+      if (id !== null) return id;
+      if (!warnedUserId) log(UNREADABLE_USER_ID);
+      warnedUserId = true;
+      throw new TwoFactorError('forbidden', { reason: 'user_id_unreadable' }, UNREADABLE_USER_ID);
     },
+    facts: new SessionFactsCache(service, o.stateCacheMs ?? DEFAULT_STATE_CACHE_MS),
+    log,
     accountName(ctx) {
       return getAccountName(getUser(ctx));
     },

@@ -1,23 +1,17 @@
 /**
- * The 2FA namespace inside the app's session. It is bound to a user id: a
- * session whose user changed starts from nothing, so a verified flag never
- * carries over to another account.
+ * The 2FA namespace inside the app's session, read and written for the Koa
+ * adapter; what it means is decided in src/core/session-policy.ts.
+ *
+ * Reading never writes: only passing the second factor, an account change
+ * that keeps this session verified, and the end of a login touch the session.
  */
 import type { Context } from 'koa';
-import type { TwoFactorState } from '../core/state.ts';
+import {
+  namespaceFor, newLoginId, taggedNamespace, verifiedNamespace, type SecondFactorSession, type SessionFacts, type VerifiedMethod,
+} from '../core/session-policy.ts';
+import type { Resolved } from './resolve-options.ts';
 
-export interface TwoFactorSession {
-  /** The user this state belongs to. */
-  uid: string;
-  /** When the second factor was passed (ms), absent until then. */
-  verifiedAt?: number;
-  method?: 'totp' | 'backup';
-  /** The user's generation when verified; a bump elsewhere unverifies. */
-  generation?: number;
-  /** Cached 2FA state and when it was read (ms). */
-  state?: TwoFactorState;
-  checkedAt?: number;
-}
+export type { SecondFactorSession as TwoFactorSession } from '../core/session-policy.ts';
 
 /** What koa-session (or a compatible middleware) puts on `ctx.session`. */
 export interface SessionLike {
@@ -31,31 +25,106 @@ export function sessionOf(ctx: Context): SessionLike {
   return session;
 }
 
-export function readState(ctx: Context, key: string, uid: string): TwoFactorSession {
-  const session = sessionOf(ctx);
-  const current = session[key] as TwoFactorSession | undefined;
-  if (current && typeof current === 'object' && current.uid === uid) return current;
-  const fresh: TwoFactorSession = { uid };
-  session[key] = fresh;
-  return fresh;
-}
-
-export function writeState(ctx: Context, key: string, state: TwoFactorSession): void {
-  sessionOf(ctx)[key] = state;
-}
-
-export function isVerified(s: TwoFactorSession): boolean {
-  return typeof s.verifiedAt === 'number';
+/** The session without throwing: null once the app has ended it (`ctx.session = null`). */
+function sessionIfAny(ctx: Context): SessionLike | null {
+  return (ctx as unknown as { session?: SessionLike | null }).session ?? null;
 }
 
 /**
- * Marks the session as having passed the second factor, rotating its id first
- * (session fixation). koa-session keeps the data across `regenerate()`, so the
- * namespace is rewritten afterwards.
+ * This user's namespace, created (with a fresh tag) the first time the gate
+ * sees this login: the one write a read-only request makes, once per login.
  */
-export async function markVerified(ctx: Context, key: string, uid: string, method: 'totp' | 'backup', generation: number, now: number): Promise<void> {
+export async function tagLogin(ctx: Context, r: Resolved, uid: string): Promise<SecondFactorSession> {
+  const existing = readState(ctx, r, uid);
+  if (existing) return existing;
+  // Another user's namespace: that login ended without the gate seeing it.
+  await endSecondFactor(ctx, r);
+  const tagged = taggedNamespace(uid);
+  sessionOf(ctx)[r.sessionKey] = tagged;
+  return tagged;
+}
+
+/** This user's namespace, or undefined; never writes. */
+export function readState(ctx: Context, r: Resolved, uid: string): SecondFactorSession | undefined {
+  return namespaceFor(sessionOf(ctx)[r.sessionKey], uid);
+}
+
+/** The stores' view of this session: cached for the gate, fresh for routes and privileged actions. */
+export function factsOf(r: Resolved, uid: string, s: SecondFactorSession | undefined, fresh: boolean): Promise<SessionFacts> {
+  return fresh ? r.facts.fresh(uid, s) : r.facts.cached(uid, s);
+}
+
+/**
+ * Marks the session as having passed the second factor: a new login id,
+ * live server-side, and the session id rotated (session fixation).
+ * koa-session keeps the data across `regenerate()`, so the namespace is
+ * rewritten afterwards.
+ */
+export async function markVerified(ctx: Context, r: Resolved, uid: string, method: VerifiedMethod, generation: number, now: number): Promise<void> {
+  const login = newLoginId();
+  await r.service.beginLogin(uid, login);
+  await adoptLogin(ctx, r, uid, login, method, generation, now);
+}
+
+/**
+ * Checks a second factor and, on success, marks the session verified. The
+ * new login is recorded server-side while the code is being checked, so a
+ * verification costs no extra round trip; a login begun for a wrong code is
+ * ended again (its id was never given to anyone).
+ */
+export async function verifyLogin<T extends { method: VerifiedMethod; generation: number }>(ctx: Context, r: Resolved, uid: string, check: () => Promise<T>): Promise<T> {
+  const login = newLoginId();
+  const [checked, began] = await Promise.allSettled([check(), r.service.beginLogin(uid, login)]);
+  if (checked.status === 'rejected') {
+    if (began.status === 'fulfilled') r.service.endLogin(uid, login).catch(() => {});
+    throw checked.reason;
+  }
+  if (began.status === 'rejected') throw began.reason;
+  await adoptLogin(ctx, r, uid, login, checked.value.method, checked.value.generation, Date.now());
+  return checked.value;
+}
+
+async function adoptLogin(ctx: Context, r: Resolved, uid: string, login: string, method: VerifiedMethod, generation: number, now: number): Promise<void> {
   const session = sessionOf(ctx);
+  const previous = readState(ctx, r, uid);
+  r.facts.forget(uid, previous);
+  if (previous?.login !== undefined) {
+    // The session moves to the new login; the old one must not count for a copy of it.
+    r.service.endLogin(uid, previous.login).catch((err: unknown) => r.log(`koa-two-factor: could not end the replaced login: ${String(err)}`));
+  }
   if (typeof session.regenerate === 'function') await session.regenerate();
-  const s: TwoFactorSession = { uid, verifiedAt: now, method, generation, state: 'active', checkedAt: now };
-  writeState(ctx, key, s);
+  session[r.sessionKey] = verifiedNamespace(uid, login, method, generation, now);
+}
+
+/** After an action that bumped the generation or proved a fresh code: this session stays verified. */
+export function keepVerified(ctx: Context, r: Resolved, s: SecondFactorSession, change: { generation?: number; verifiedAt?: number }): void {
+  const next: SecondFactorSession = { ...s, ...change };
+  sessionOf(ctx)[r.sessionKey] = next;
+  r.facts.forget(next.uid, next);
+}
+
+/** The namespace as it is now, whoever it belongs to (to end it after the request). */
+export function currentNamespace(ctx: Context, r: Resolved): Partial<SecondFactorSession> | undefined {
+  const raw = sessionIfAny(ctx)?.[r.sessionKey];
+  return raw && typeof raw === 'object' ? (raw as Partial<SecondFactorSession>) : undefined;
+}
+
+/**
+ * Ends a session's second factor: the namespace goes from the session (if
+ * the app has not dropped the session already), and its login is ended
+ * server-side, so a copy of the session (kept, restored, or written back by
+ * a request that was in flight) is no longer verified. A store that cannot
+ * answer is logged: the session itself is cleared either way.
+ */
+export async function endSecondFactor(ctx: Context, r: Resolved, ended = currentNamespace(ctx, r)): Promise<void> {
+  const session = sessionIfAny(ctx);
+  if (session && session[r.sessionKey] !== undefined) delete session[r.sessionKey];
+  if (!ended || typeof ended.uid !== 'string') return;
+  r.facts.forget(ended.uid, ended as SecondFactorSession);
+  if (typeof ended.login !== 'string') return;
+  try {
+    await r.service.endLogin(ended.uid, ended.login);
+  } catch (err) {
+    r.log(`koa-two-factor: could not end a verified login server-side (${err instanceof Error ? err.message : String(err)}); the session was cleared`);
+  }
 }

@@ -5,9 +5,9 @@
  * Expiries run on the store's own clock (like Redis TTLs); the `now` passed
  * in is the clock of the budget rules.
  */
-import { addFailure, afterSuccess, emptyFailureState, refusal, type FailureState } from '../core/failure-budget.ts';
+import { addFailure, afterSuccess, emptyFailureState, refund, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
-import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
+import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from './types.ts';
 
 interface Expiring<T> { value: T; expiresAt: number }
 
@@ -16,6 +16,7 @@ export class MemoryGuardStore implements GuardStore {
   private readonly steps = new Map<string, Expiring<Map<string, number>>>();
   private readonly failures = new Map<string, Expiring<FailureState>>();
   private readonly ips = new Map<string, Expiring<number>>();
+  private readonly logins = new Map<string, Expiring<true>>();
   /** Clock for expiries; tests may replace it. */
   now: () => number = Date.now;
 
@@ -78,11 +79,9 @@ export class MemoryGuardStore implements GuardStore {
     return { kind: 'rejected', lockedForMs };
   }
 
-  async refundFailure(userId: string): Promise<void> {
+  async refundFailure(userId: string, startedLock?: StartedLock): Promise<void> {
     const fail = this.live(this.failures, userId);
-    if (!fail) return;
-    fail.inWindow = Math.max(0, fail.inWindow - 1);
-    fail.consecutive = Math.max(0, fail.consecutive - 1);
+    if (fail) refund(fail, startedLock);
   }
 
   async recordSuccess(userId: string, l: ResolvedLimits): Promise<void> {
@@ -95,18 +94,36 @@ export class MemoryGuardStore implements GuardStore {
     else this.failures.delete(userId);
   }
 
+  async beginLogin(userId: string, loginId: string, ttlMs: number): Promise<void> {
+    this.logins.set(`${userId}\n${loginId}`, { value: true, expiresAt: this.now() + ttlMs });
+  }
+
+  async endLogin(userId: string, loginId: string): Promise<void> {
+    this.logins.delete(`${userId}\n${loginId}`);
+  }
+
+  async loginAlive(userId: string, loginId: string): Promise<boolean> {
+    return this.live(this.logins, `${userId}\n${loginId}`) === true;
+  }
+
   async resetUser(userId: string): Promise<void> {
     this.failures.delete(userId);
     this.steps.delete(userId);
   }
 
-  async ipFailures(ip: string): Promise<number> {
-    return this.live(this.ips, ip) ?? 0;
+  async countIpAttempt(ip: string, l: ResolvedLimits): Promise<IpAttemptOutcome> {
+    const n = this.live(this.ips, ip) ?? 0;
+    const e = this.ips.get(ip) ?? { value: 0, expiresAt: this.now() + l.ipWindowMs };
+    if (n >= l.ipMaxFailures) return { kind: 'refused', retryAfterMs: e.expiresAt - this.now() };
+    e.value = n + 1;
+    this.ips.set(ip, e);
+    return { kind: 'counted' };
   }
 
-  async recordIpFailure(ip: string, l: ResolvedLimits): Promise<void> {
+  async refundIpAttempt(ip: string): Promise<void> {
     const n = this.live(this.ips, ip);
-    if (n === undefined) this.ips.set(ip, { value: 1, expiresAt: this.now() + l.ipWindowMs });
-    else this.ips.get(ip)!.value = n + 1;
+    // Like the Redis script: at zero the window is forgotten.
+    if (n !== undefined && n <= 1) this.ips.delete(ip);
+    else if (n !== undefined) this.ips.get(ip)!.value = n - 1;
   }
 }

@@ -2,7 +2,7 @@
  * Durable records kept in process memory: for development and tests only —
  * everything is gone when the process exits.
  */
-import type { DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
+import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
 
 interface Entry {
   devices: Map<string, DeviceRecord>;
@@ -36,8 +36,13 @@ export class MemoryRecordStore implements RecordStore {
     };
   }
 
-  async addDevice(userId: string, device: DeviceRecord): Promise<void> {
-    this.entry(userId).devices.set(device.id, { ...device });
+  async addDevice(userId: string, device: DeviceRecord, maxDevices: number): Promise<AddDeviceOutcome> {
+    // Count and add without an await in between: atomic on the event loop.
+    const devices = this.entry(userId).devices;
+    if (!devices.has(device.id) && devices.size >= maxDevices) return 'full';
+    const first = devices.size === 0;
+    devices.set(device.id, { ...device });
+    return first ? 'added-first' : 'added';
   }
 
   async removeDevice(userId: string, deviceId: string, keepLast = false): Promise<RemoveDeviceOutcome> {

@@ -5,8 +5,8 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_FAILURE, REFUND, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
-import type { AttemptOutcome, GuardStore, PendingEnrolment, StepCandidate } from './types.ts';
+import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
+import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from './types.ts';
 
 export interface RedisStoreOptions {
   /** Prefix of every key; see src/stores/redis-keys.ts. */
@@ -47,8 +47,11 @@ export class RedisGuardStore implements GuardStore {
     return this.attempt(userId, [], l, now, 1, true, false);
   }
 
-  async refundFailure(userId: string): Promise<void> {
-    await runScript(this.redis, REFUND, [this.keys.failures(userId)], []);
+  async refundFailure(userId: string, startedLock?: StartedLock): Promise<void> {
+    const undo = startedLock && startedLock.lockedForMs > 0
+      ? [startedLock.now + startedLock.lockedForMs, startedLock.now, startedLock.limits.maxFailures]
+      : [];
+    await runScript(this.redis, REFUND, [this.keys.failures(userId)], undo);
   }
 
   async recordSuccess(userId: string, l: ResolvedLimits): Promise<void> {
@@ -60,12 +63,25 @@ export class RedisGuardStore implements GuardStore {
     await this.redis.del(this.keys.failures(userId), this.keys.steps(userId));
   }
 
-  async ipFailures(ip: string): Promise<number> {
-    return Number(await this.redis.get(this.keys.ip(ip))) || 0;
+  async countIpAttempt(ip: string, l: ResolvedLimits): Promise<IpAttemptOutcome> {
+    const wait = Number(await runScript(this.redis, IP_ATTEMPT, [this.keys.ip(ip)], [l.ipMaxFailures, l.ipWindowMs]));
+    return wait > 0 ? { kind: 'refused', retryAfterMs: wait } : { kind: 'counted' };
   }
 
-  async recordIpFailure(ip: string, l: ResolvedLimits): Promise<void> {
-    await runScript(this.redis, IP_FAILURE, [this.keys.ip(ip)], [l.ipWindowMs]);
+  async refundIpAttempt(ip: string): Promise<void> {
+    await runScript(this.redis, IP_REFUND, [this.keys.ip(ip)], []);
+  }
+
+  async beginLogin(userId: string, loginId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.keys.login(userId, loginId), '1', 'PX', Math.max(1, ttlMs));
+  }
+
+  async endLogin(userId: string, loginId: string): Promise<void> {
+    await this.redis.del(this.keys.login(userId, loginId));
+  }
+
+  async loginAlive(userId: string, loginId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.login(userId, loginId))) === 1;
   }
 
   private async attempt(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, totp: boolean): Promise<AttemptOutcome> {

@@ -37,7 +37,21 @@ export interface RedisKeys {
    * would reset the hard cap and the backoff.
    */
   failures(userId: string): string;
-  /** Counter of failures from one IP, TTL = `ipWindowMs` (fixed window from the first failure). */
+  /**
+   * String, TTL = `verifiedLoginTtlMs` (30 days by default): one login that
+   * passed the second factor. Deleted at logout, so a copy of the session
+   * kept or written back afterwards is no longer verified; the TTL bounds how
+   * long one verification lasts and cleans up logins that never log out.
+   */
+  login(userId: string, loginId: string): string;
+  /**
+   * String counter of attempts from one IP, TTL = `ipWindowMs` (a fixed
+   * window from the first counted attempt). Each attempt is checked and
+   * counted in one script before its code or password is judged, so a
+   * parallel burst cannot pass the limit; a right (or unjudged) attempt is
+   * taken back, and the key is deleted when that brings it to zero. Its
+   * scripts touch this one key only, so they are Cluster-safe on any slot.
+   */
   ip(ip: string): string;
   /** Hash with `requireAll`, durable: the admin's global policy. */
   policy(): string;
@@ -51,6 +65,7 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     enrolment: (id, e) => `${user(id)}:enrol:${e}`,
     steps: (id) => `${user(id)}:steps`,
     failures: (id) => `${user(id)}:fail`,
+    login: (id, l) => `${user(id)}:login:${l}`,
     ip: (ip) => `${prefix}:ip:{${ip}}`,
     policy: () => `${prefix}:policy`,
   };

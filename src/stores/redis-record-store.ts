@@ -4,9 +4,9 @@
  * operators' section.
  */
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
+import { ADD_DEVICE, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
 import type { RedisStoreOptions } from './redis-guard-store.ts';
-import type { DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
+import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
 
 /** What is stored under `d:<id>`; name and last use live in their own fields. */
 type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'>;
@@ -34,15 +34,10 @@ export class RedisRecordStore implements RecordStore {
     return { userId, devices, backupCodesRemaining, required: h.req === '1', generation: Number(h.gen ?? 0) };
   }
 
-  async addDevice(userId: string, d: DeviceRecord): Promise<void> {
+  async addDevice(userId: string, d: DeviceRecord, maxDevices: number): Promise<AddDeviceOutcome> {
     const stored: StoredDevice = { id: d.id, sealedSecret: d.sealedSecret, createdAt: d.createdAt };
-    const fields: Record<string, string> = { [`d:${d.id}`]: JSON.stringify(stored), [`n:${d.id}`]: d.name };
-    const key = this.keys.record(userId);
-    if (d.lastUsedAt !== null) fields[`u:${d.id}`] = String(d.lastUsedAt);
-    const tx = this.redis.multi().hset(key, fields);
-    // A re-added id must not inherit the old device's last use.
-    if (d.lastUsedAt === null) tx.hdel(key, `u:${d.id}`);
-    await tx.exec();
+    const args = [d.id, maxDevices, JSON.stringify(stored), d.name, d.lastUsedAt === null ? '' : d.lastUsedAt];
+    return (await runScript(this.redis, ADD_DEVICE, [this.keys.record(userId)], args)) as AddDeviceOutcome;
   }
 
   async removeDevice(userId: string, deviceId: string, keepLast = false): Promise<RemoveDeviceOutcome> {

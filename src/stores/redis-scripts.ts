@@ -79,20 +79,74 @@ ${startOver('KEYS[1]', 'k', 'ARGV[1]')}
 return 1
 `);
 
-/** KEYS: failures. Takes back one counted failure, never below zero. */
+/**
+ * KEYS: failures. ARGV: none, or the lockout this failure started: its
+ * locked-until, now, maxFailures. Takes back one counted failure, never below
+ * zero; `refund` of src/core/failure-budget.ts. The lockout is undone only
+ * while it is still the one this failure set (same locked-until).
+ */
 export const REFUND = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for _, f in ipairs({'n', 'c'}) do
-  if (tonumber(redis.call('HGET', KEYS[1], f)) or 0) > 0 then redis.call('HINCRBY', KEYS[1], f, -1) end
+if (tonumber(redis.call('HGET', KEYS[1], 'c')) or 0) > 0 then redis.call('HINCRBY', KEYS[1], 'c', -1) end
+if #ARGV == 3 and tonumber(redis.call('HGET', KEYS[1], 'lu')) == tonumber(ARGV[1]) then
+  local k = tonumber(redis.call('HGET', KEYS[1], 'k')) or 0
+  redis.call('HSET', KEYS[1], 'k', math.max(0, k - 1), 'lu', 0, 'ws', ARGV[2], 'n', tonumber(ARGV[3]) - 1)
+  return 2
 end
+if (tonumber(redis.call('HGET', KEYS[1], 'n')) or 0) > 0 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
 return 1
 `);
 
-/** KEYS: ip counter. ARGV: windowMs. A fixed window starting at the first failure. */
-export const IP_FAILURE = script(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+/**
+ * KEYS: ip counter. ARGV: ipMaxFailures, windowMs. Check and count in one
+ * step, so a parallel burst cannot all pass the check before any is counted.
+ * Returns 0 when counted, else the ms (>= 1) until the window ends. A fixed
+ * window from the first counted attempt; a counter without TTL gets one.
+ */
+export const IP_ATTEMPT = script(`
+local n = tonumber(redis.call('GET', KEYS[1])) or 0
+if n >= tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  if ttl < 0 then ttl = tonumber(ARGV[2]) end
+  return math.max(ttl, 1)
+end
+redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);
+
+/** KEYS: ip counter. Takes back one attempt (DECR keeps the TTL); at zero the key goes. */
+export const IP_REFUND = script(`
+local n = tonumber(redis.call('GET', KEYS[1])) or 0
+if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end
+return 1
+`);
+
+/** Lua counting the `d:` (device) fields of the record hash `key` into `devices`. */
+function countDevices(key: string): string {
+  return `local devices = 0
+for _, f in ipairs(redis.call('HKEYS', ${key})) do
+  if string.sub(f, 1, 2) == 'd:' then devices = devices + 1 end
+end`;
+}
+
+/**
+ * KEYS: record. ARGV: device id, maxDevices, stored device (JSON), name,
+ * last use ('' for none). Counts and adds in one step, so parallel
+ * confirmations cannot link more than maxDevices; re-adding an id replaces
+ * it. Returns added | added-first | full.
+ */
+export const ADD_DEVICE = script(`
+local id = ARGV[1]
+${countDevices('KEYS[1]')}
+local exists = redis.call('HEXISTS', KEYS[1], 'd:' .. id) == 1
+if not exists and devices >= tonumber(ARGV[2]) then return 'full' end
+redis.call('HSET', KEYS[1], 'd:' .. id, ARGV[3], 'n:' .. id, ARGV[4])
+-- A re-added id must not inherit the old device's last use.
+if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'u:' .. id) else redis.call('HSET', KEYS[1], 'u:' .. id, ARGV[5]) end
+if devices == 0 then return 'added-first' end
+return 'added'
 `);
 
 /**

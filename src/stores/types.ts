@@ -30,6 +30,9 @@ export interface UserRecord {
 
 export type RemoveDeviceOutcome = 'removed' | 'removed-last' | 'missing' | 'kept-last';
 
+/** `added-first`: the user had no device before, so this one turns 2FA on. `full`: refused, nothing written. */
+export type AddDeviceOutcome = 'added' | 'added-first' | 'full';
+
 export interface Policy {
   /** 2FA required for every user. */
   requireAll: boolean;
@@ -38,7 +41,15 @@ export interface Policy {
 export interface RecordStore {
   /** The user's record; an empty one (no devices, generation 0) when none. */
   get(userId: string): Promise<UserRecord>;
-  addDevice(userId: string, device: DeviceRecord): Promise<void>;
+  /**
+   * Links a device unless the user already has `maxDevices` devices (`full`:
+   * nothing written). Must be ONE atomic step on your database (a
+   * transaction, a conditional insert, a lock on the user's row): parallel
+   * confirmations that each count and then insert would link more than
+   * `maxDevices`. Re-adding an existing id replaces that device (name, last
+   * use included) and is never `full`.
+   */
+  addDevice(userId: string, device: DeviceRecord, maxDevices: number): Promise<AddDeviceOutcome>;
   /**
    * Removes a device in one atomic step. With `keepLast`, the only device is
    * kept (`kept-last`): two concurrent removals cannot leave none. Removing
@@ -86,6 +97,16 @@ export type AttemptOutcome =
   /** Refused without judging: the hard cap of consecutive failures is reached (TOTP only). */
   | { kind: 'capped' };
 
+/** The lockout a counted failure started: its `now` and `lockedForMs`, and the limits it was counted under. */
+export interface StartedLock {
+  now: number;
+  lockedForMs: number;
+  limits: ResolvedLimits;
+}
+
+/** `refused`: the IP's window is used up, `retryAfterMs` until it ends. */
+export type IpAttemptOutcome = { kind: 'counted' } | { kind: 'refused'; retryAfterMs: number };
+
 export interface GuardStore {
   saveEnrolment(enrolment: PendingEnrolment): Promise<void>;
   getEnrolment(userId: string, id: string): Promise<PendingEnrolment | null>;
@@ -100,13 +121,36 @@ export interface GuardStore {
   lockRemaining(userId: string, now: number): Promise<number>;
   /** Counts a failure for a check that is not a TOTP (backup code, password). */
   recordFailure(userId: string, limits: ResolvedLimits, now: number): Promise<AttemptOutcome>;
-  /** Takes back one counted failure (a check counted before it was judged, then passed). */
-  refundFailure(userId: string): Promise<void>;
+  /**
+   * Takes back one counted failure (a check counted before it was judged,
+   * then passed). With `startedLock` — that failure started a lockout — the
+   * lockout is taken back too (the backoff level, and the window restarts at
+   * `startedLock.now` one failure short of the limit), but only while it is
+   * still the lockout this failure started; otherwise only the failure is refunded.
+   */
+  refundFailure(userId: string, startedLock?: StartedLock): Promise<void>;
   /** Starts the failure budget over after a successful second factor (see `afterSuccess`). */
   recordSuccess(userId: string, limits: ResolvedLimits, now: number): Promise<void>;
   /** Forgets replay state and failures (admin reset, disable). */
   resetUser(userId: string): Promise<void>;
-  /** Failures from this IP in the current window. */
-  ipFailures(ip: string): Promise<number>;
-  recordIpFailure(ip: string, limits: ResolvedLimits): Promise<void>;
+  /**
+   * The server-side half of a session's second factor: a login that passed
+   * it stays live for `ttlMs` unless ended. A session copied, restored or
+   * written back after logout carries an ended login id and counts for nothing.
+   */
+  beginLogin(userId: string, loginId: string, ttlMs: number): Promise<void>;
+  /** Ends a verified login (logout, a new login, a newer verification). */
+  endLogin(userId: string, loginId: string): Promise<void>;
+  /** Whether the login passed the second factor and has not ended. */
+  loginAlive(userId: string, loginId: string): Promise<boolean>;
+  /**
+   * The per-IP limit, in one atomic step before a code or password is judged:
+   * refused when the IP has used `limits.ipMaxFailures` attempts in its window
+   * (a fixed window of `limits.ipWindowMs` from the first counted attempt),
+   * otherwise counted. A separate read and write would let a parallel burst
+   * through.
+   */
+  countIpAttempt(ip: string, limits: ResolvedLimits): Promise<IpAttemptOutcome>;
+  /** Takes back one counted attempt (it was right, or never judged), never below zero. */
+  refundIpAttempt(ip: string): Promise<void>;
 }

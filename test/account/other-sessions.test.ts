@@ -123,6 +123,7 @@ describe('account: other sessions and the gate cache', () => {
     ex = await startExample();
     const a = await enrolled(ex, 'alice');
     const b = await loginVerified(ex, 'alice', codeAt(a.secret, 0));
+    expect((await b.get('/dashboard')).status).to.equal(200);
     expect((await a.client.post('/2fa/backup-codes', { json: { code: codeAt(a.secret, 1) } })).status).to.equal(200);
 
     // Within the cache interval the gate does not read the store: the documented delay.

@@ -11,6 +11,13 @@ export function csrfOf(page: string): string {
   return m[1]!;
 }
 
+/** The session's CSRF token, as `GET /2fa` gives it to the app's own forms. */
+export async function sessionCsrf(c: HttpClient): Promise<string> {
+  const res = await c.get('/2fa', { accept: 'json' });
+  if (typeof res.body?.csrfToken !== 'string') throw new Error(`no csrfToken: ${res.status} ${res.text}`);
+  return res.body.csrfToken;
+}
+
 /** The secret key shown on the setup page (grouped by 4 for reading). */
 export function secretOf(page: string): string {
   const m = /<code id="secret-key">([A-Z2-7 ]+)<\/code>/.exec(page);

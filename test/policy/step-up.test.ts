@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
-import { csrfOf, hiddenOf, linkHref, loginAndEnrol, secretOf, sleep, wrongCode } from './helpers.ts';
+import { csrfOf, hiddenOf, linkHref, loginAndEnrol, secretOf, sessionCsrf, sleep, wrongCode } from './helpers.ts';
 
 const ACTION = '/remote/take-control';
 const ENCODED = encodeURIComponent(ACTION);
@@ -68,7 +68,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
         expect(linkHref(res.text, 'Activate later'), referer).to.equal('/');
       }
 
-      const form = await alice.post(ACTION, { form: {}, headers: { referer: `${ex.url}${ACTION}` } });
+      const form = await alice.post(ACTION, { form: { _csrf: await sessionCsrf(alice) }, headers: { referer: `${ex.url}${ACTION}` } });
       expect(form.status).to.equal(403);
       expect(linkHref(form.text, 'Activate now')).to.equal(`/2fa/setup?returnTo=${ENCODED}`);
       expect(form.text).not.to.include('Remote session started');
@@ -183,7 +183,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
       expect(get.headers.get('location')).to.equal(stepUpUrl);
 
       // A form posted from the action's page is sent to ask, then back to that page (303: not replayed).
-      const form = await alice.post(ACTION, { form: {}, headers: { referer: `${ex.url}${ACTION}` } });
+      const form = await alice.post(ACTION, { form: { _csrf: await sessionCsrf(alice) }, headers: { referer: `${ex.url}${ACTION}` } });
       expect(form.status).to.equal(303);
       expect(form.headers.get('location')).to.equal(stepUpUrl);
       expect(form.text).not.to.include('Remote session started');
@@ -196,7 +196,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
       expect(done.headers.get('location')).to.equal(ACTION);
 
       expect((await alice.get(ACTION, { accept: 'html' })).status).to.equal(200);
-      const ran = await alice.post(ACTION, { form: {} });
+      const ran = await alice.post(ACTION, { form: { _csrf: await sessionCsrf(alice) } });
       expect(ran.status).to.equal(200);
       expect(ran.text).to.include('Remote session started');
     });

@@ -66,8 +66,8 @@ describe('store edge cases: skewed clocks, re-added devices, empty ids', functio
   for (const kind of ['memory', 'redis'] as const) {
     it(`${kind}: addDevice over an existing id replaces lastUsedAt too`, async () => {
       const store: RecordStore = kind === 'memory' ? new MemoryRecordStore() : new RedisRecordStore(client!, { keyPrefix: prefix() });
-      await store.addDevice('u', { id: 'd', name: 'A', sealedSecret: 's1', createdAt: 1, lastUsedAt: 5 });
-      await store.addDevice('u', { id: 'd', name: 'B', sealedSecret: 's2', createdAt: 2, lastUsedAt: null });
+      await store.addDevice('u', { id: 'd', name: 'A', sealedSecret: 's1', createdAt: 1, lastUsedAt: 5 }, 10);
+      await store.addDevice('u', { id: 'd', name: 'B', sealedSecret: 's2', createdAt: 2, lastUsedAt: null }, 10);
       expect((await store.get('u')).devices).to.deep.equal([{ id: 'd', name: 'B', sealedSecret: 's2', createdAt: 2, lastUsedAt: null }]);
     });
   }

@@ -217,6 +217,31 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         expect(await attempt('u', [{ deviceId: 'd1', step: S }], t + 4)).to.deep.equal({ kind: 'locked', retryAfterMs: 998 });
       });
 
+      it('takes back one counted failure on refundFailure', async () => {
+        await store.recordFailure('u', LIMITS, t);
+        await store.recordFailure('u', LIMITS, t + 1);
+        await store.refundFailure('u');
+        expect(await store.recordFailure('u', LIMITS, t + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await store.recordFailure('u', LIMITS, t + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+      });
+
+      it('stops a right password from locking its owner out: refundFailure undoes the lockout that attempt started', async () => {
+        await store.recordFailure('u', LIMITS, t);
+        await store.recordFailure('u', LIMITS, t + 1);
+        expect(await store.recordFailure('u', LIMITS, t + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+        await store.refundFailure('u', { now: t + 2, lockedForMs: 1_000, limits: LIMITS });
+        expect(await store.lockRemaining('u', t + 3)).to.equal(0);
+        // As before that attempt: one failure short of the limit, and the first lockout, not a doubled one.
+        expect(await store.recordFailure('u', LIMITS, t + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+      });
+
+      it('leaves a lockout alone that the refunded attempt did not start', async () => {
+        for (let i = 0; i < 3; i++) await store.recordFailure('u', LIMITS, t + i);
+        // Not this lockout (it began at t + 2): only the failure is taken back.
+        await store.refundFailure('u', { now: t + 1, lockedForMs: 1_000, limits: LIMITS });
+        expect(await store.lockRemaining('u', t + 3)).to.equal(999);
+      });
+
       it('keeps each user\'s budget apart', async () => {
         for (let i = 0; i < 3; i++) await fail('u1', t + i);
         expect(await store.lockRemaining('u1', t + 3)).to.be.above(0);
@@ -307,31 +332,72 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
       });
     });
 
-    describe('per-IP counter', () => {
-      it('starts at 0 and counts each failure', async () => {
-        expect(await store.ipFailures('203.0.113.7')).to.equal(0);
-        await store.recordIpFailure('203.0.113.7', LIMITS);
-        await store.recordIpFailure('203.0.113.7', LIMITS);
-        await store.recordIpFailure('2001:db8::1', LIMITS);
-        expect(await store.ipFailures('203.0.113.7')).to.equal(2);
-        expect(await store.ipFailures('2001:db8::1')).to.equal(1);
-        expect(await store.ipFailures('198.51.100.1')).to.equal(0);
+    describe('per-IP limit', () => {
+      /** 3 attempts per IP per minute; the user budget is far away. */
+      const IP = resolveLimits({ maxFailures: 1000, hardCap: 1000, ipMaxFailures: 3, ipWindowMs: 60_000 });
+
+      it('counts attempts up to ipMaxFailures, then refuses with the time left in the window, per address', async () => {
+        for (let i = 0; i < 3; i++) expect(await store.countIpAttempt('203.0.113.7', IP)).to.deep.equal({ kind: 'counted' });
+        const refused = await store.countIpAttempt('203.0.113.7', IP);
+        expect(refused.kind).to.equal('refused');
+        expect(refused.kind === 'refused' ? refused.retryAfterMs : 0).to.be.within(55_000, 60_000);
+        expect(await store.countIpAttempt('2001:db8::1', IP)).to.deep.equal({ kind: 'counted' });
       });
 
-      it('counts every one of many concurrent failures', async () => {
-        await Promise.all(Array.from({ length: 30 }, () => store.recordIpFailure('203.0.113.8', LIMITS)));
-        expect(await store.ipFailures('203.0.113.8')).to.equal(30);
+      it('stops a parallel burst from one IP: of 60 wrong codes at once over three users, 5 are judged', async () => {
+        const limits = resolveLimits({ maxFailures: 1000, hardCap: 1000, ipMaxFailures: 5, ipWindowMs: 60_000 });
+        let judged = 0;
+        // What the service does per request: count the attempt, and only then judge (here: count a failure).
+        const outcomes = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+          const o = await store.countIpAttempt('203.0.113.8', limits);
+          if (o.kind === 'counted') {
+            judged += 1;
+            await store.recordFailure(`u${i % 3}`, limits, t);
+          }
+          return o.kind;
+        }));
+        expect(judged).to.equal(5);
+        expect(outcomes.filter((k) => k === 'refused')).to.have.length(55);
       });
 
-      it('expires ipWindowMs after the first failure', async () => {
-        const limits = resolveLimits({ ipWindowMs: 200 });
-        await store.recordIpFailure('203.0.113.9', limits);
-        await store.recordIpFailure('203.0.113.9', limits);
-        expect(await store.ipFailures('203.0.113.9')).to.equal(2);
+      it('gives a right code its attempt back: refunded attempts do not use up the budget', async () => {
+        for (let i = 0; i < 10; i++) {
+          expect(await store.countIpAttempt('203.0.113.9', IP)).to.deep.equal({ kind: 'counted' });
+          await store.refundIpAttempt('203.0.113.9');
+        }
+        for (let i = 0; i < 3; i++) expect(await store.countIpAttempt('203.0.113.9', IP)).to.deep.equal({ kind: 'counted' });
+        expect((await store.countIpAttempt('203.0.113.9', IP)).kind).to.equal('refused');
+        await store.refundIpAttempt('203.0.113.9');
+        expect(await store.countIpAttempt('203.0.113.9', IP)).to.deep.equal({ kind: 'counted' });
+      });
+
+      it('never refunds below zero: refunds cannot buy an address extra attempts', async () => {
+        for (let i = 0; i < 5; i++) await store.refundIpAttempt('198.51.100.1');
+        await store.countIpAttempt('198.51.100.1', IP);
+        await store.refundIpAttempt('198.51.100.1');
+        await store.refundIpAttempt('198.51.100.1');
+        for (let i = 0; i < 3; i++) expect(await store.countIpAttempt('198.51.100.1', IP)).to.deep.equal({ kind: 'counted' });
+        expect((await store.countIpAttempt('198.51.100.1', IP)).kind).to.equal('refused');
+      });
+
+      it('keeps count under concurrent counts and refunds', async () => {
+        const limits = resolveLimits({ ipMaxFailures: 100, ipWindowMs: 60_000 });
+        await Promise.all(Array.from({ length: 30 }, async () => {
+          await store.countIpAttempt('198.51.100.2', limits);
+          await store.refundIpAttempt('198.51.100.2');
+        }));
+        await Promise.all(Array.from({ length: 30 }, () => store.countIpAttempt('198.51.100.2', limits)));
+        const tight = resolveLimits({ ipMaxFailures: 30, ipWindowMs: 60_000 });
+        expect((await store.countIpAttempt('198.51.100.2', tight)).kind).to.equal('refused');
+      });
+
+      it('starts over ipWindowMs after the first counted attempt', async () => {
+        const limits = resolveLimits({ ipMaxFailures: 2, ipWindowMs: 200 });
+        await store.countIpAttempt('203.0.113.10', limits);
+        await store.countIpAttempt('203.0.113.10', limits);
+        expect((await store.countIpAttempt('203.0.113.10', limits)).kind).to.equal('refused');
         await sleep(300);
-        expect(await store.ipFailures('203.0.113.9')).to.equal(0);
-        await store.recordIpFailure('203.0.113.9', limits);
-        expect(await store.ipFailures('203.0.113.9')).to.equal(1);
+        expect(await store.countIpAttempt('203.0.113.10', limits)).to.deep.equal({ kind: 'counted' });
       });
     });
   });

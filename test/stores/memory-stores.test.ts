@@ -17,13 +17,14 @@ describe('stores/memory', () => {
       let clock = 1_000_000;
       store.now = () => clock;
       await store.saveEnrolment({ id: 'e', userId: 'u', name: 'P', sealedSecret: 's', createdAt: clock, expiresAt: clock + 100 });
-      await store.recordIpFailure('ip', resolveLimits({ ipWindowMs: 100 }));
+      const limits = resolveLimits({ ipMaxFailures: 1, ipWindowMs: 100 });
+      expect(await store.countIpAttempt('ip', limits)).to.deep.equal({ kind: 'counted' });
       clock += 99;
       expect(await store.getEnrolment('u', 'e')).to.not.equal(null);
-      expect(await store.ipFailures('ip')).to.equal(1);
+      expect(await store.countIpAttempt('ip', limits)).to.deep.equal({ kind: 'refused', retryAfterMs: 1 });
       clock += 1;
       expect(await store.getEnrolment('u', 'e')).to.equal(null);
-      expect(await store.ipFailures('ip')).to.equal(0);
+      expect(await store.countIpAttempt('ip', limits)).to.deep.equal({ kind: 'counted' });
     });
   });
 });

@@ -16,6 +16,9 @@ function device(id: string, createdAt: number, over: Partial<DeviceRecord> = {})
   return { id, name: `Device ${id}`, sealedSecret: `v1.k.iv.tag.${id}`, createdAt, lastUsedAt: null, ...over };
 }
 
+/** A device limit none of the tests below reaches. */
+const MAX = 10;
+
 /** Ten distinct fake hashes, tagged so two sets differ. */
 function hashes(tag: string, n = 10): string[] {
   return Array.from({ length: n }, (_, i) => `${tag}${i}`.padEnd(64, '0'));
@@ -46,7 +49,7 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('returns a snapshot: changing it does not change the store', async () => {
-        await store.addDevice('u', device('d1', T));
+        await store.addDevice('u', device('d1', T), MAX);
         const r = await store.get('u');
         r.devices[0]!.name = 'changed';
         r.devices.push(device('d2', T));
@@ -58,15 +61,46 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       it('adds devices and lists them with every field, oldest first', async () => {
         const a = device('a', T + 2, { name: 'Phone ✓', lastUsedAt: T + 5 });
         const b = device('b', T + 1);
-        await store.addDevice('u', a);
-        await store.addDevice('u', b);
+        await store.addDevice('u', a, MAX);
+        await store.addDevice('u', b, MAX);
         const r = await store.get('u');
         expect(r.devices).to.deep.equal([b, a]);
         expect(r.devices[0]!.lastUsedAt).to.equal(null);
       });
 
+      it('says which device was the first one', async () => {
+        expect(await store.addDevice('u', device('a', T), MAX)).to.equal('added-first');
+        expect(await store.addDevice('u', device('b', T + 1), MAX)).to.equal('added');
+        expect(await store.addDevice('other', device('a', T), MAX)).to.equal('added-first');
+      });
+
+      it('refuses a device past maxDevices and writes nothing of it', async () => {
+        await store.addDevice('u', device('a', T), 2);
+        await store.addDevice('u', device('b', T + 1), 2);
+        expect(await store.addDevice('u', device('c', T + 2, { lastUsedAt: T }), 2)).to.equal('full');
+        expect((await store.get('u')).devices.map((d) => d.id)).to.deep.equal(['a', 'b']);
+        expect(await store.renameDevice('u', 'c', 'x')).to.equal(false);
+        // Re-adding an existing id replaces it: never refused as one more.
+        expect(await store.addDevice('u', device('b', T + 3, { name: 'New' }), 2)).to.equal('added');
+        expect((await store.get('u')).devices.map((d) => d.name)).to.deep.equal(['Device a', 'New']);
+      });
+
+      it('stops parallel linking past the limit: of 13 concurrent adds with maxDevices 10, exactly 10 land', async () => {
+        await store.addDevice('u', device('first', T), 10);
+        const outcomes = await Promise.all(Array.from({ length: 13 }, (_, i) => store.addDevice('u', device(`p${i}`, T + 1 + i), 10)));
+        expect(outcomes.filter((o) => o === 'added')).to.have.length(9);
+        expect(outcomes.filter((o) => o === 'full')).to.have.length(4);
+        expect((await store.get('u')).devices).to.have.length(10);
+      });
+
+      it('lets exactly one of parallel first devices be the first', async () => {
+        const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => store.addDevice('u', device(`p${i}`, T + i), MAX)));
+        expect(outcomes.filter((o) => o === 'added-first')).to.have.length(1);
+        expect(outcomes.filter((o) => o === 'added')).to.have.length(4);
+      });
+
       it('renames an existing device and reports a missing one', async () => {
-        await store.addDevice('u', device('a', T));
+        await store.addDevice('u', device('a', T), MAX);
         expect(await store.renameDevice('u', 'a', 'Work phone')).to.equal(true);
         expect((await store.get('u')).devices[0]!.name).to.equal('Work phone');
         expect(await store.renameDevice('u', 'missing', 'x')).to.equal(false);
@@ -76,7 +110,7 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('touches an existing device and ignores a missing one', async () => {
-        await store.addDevice('u', device('a', T));
+        await store.addDevice('u', device('a', T), MAX);
         await store.touchDevice('u', 'a', T + 1234);
         expect((await store.get('u')).devices[0]!.lastUsedAt).to.equal(T + 1234);
         await store.touchDevice('u', 'missing', T);
@@ -86,8 +120,8 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('removes a device once, leaving the others', async () => {
-        await store.addDevice('u', device('a', T));
-        await store.addDevice('u', device('b', T + 1));
+        await store.addDevice('u', device('a', T), MAX);
+        await store.addDevice('u', device('b', T + 1), MAX);
         expect(await store.removeDevice('u', 'a')).to.equal('removed');
         expect(await store.removeDevice('u', 'a')).to.equal('missing');
         expect(await store.removeDevice('nobody', 'b')).to.equal('missing');
@@ -95,8 +129,8 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('keeps the last device when asked, and drops the backup codes with the last one', async () => {
-        await store.addDevice('u', device('a', T));
-        await store.addDevice('u', device('b', T + 1));
+        await store.addDevice('u', device('a', T), MAX);
+        await store.addDevice('u', device('b', T + 1), MAX);
         await store.replaceBackupCodes('u', ['h1', 'h2']);
         expect(await store.removeDevice('u', 'a', true)).to.equal('removed');
         expect(await store.removeDevice('u', 'b', true)).to.equal('kept-last');
@@ -108,15 +142,15 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('lets exactly one of two concurrent keepLast removals of the last two devices through', async () => {
-        await store.addDevice('u', device('a', T));
-        await store.addDevice('u', device('b', T + 1));
+        await store.addDevice('u', device('a', T), MAX);
+        await store.addDevice('u', device('b', T + 1), MAX);
         const outcomes = await Promise.all([store.removeDevice('u', 'a', true), store.removeDevice('u', 'b', true)]);
         expect(outcomes.sort()).to.deep.equal(['kept-last', 'removed']);
         expect((await store.get('u')).devices).to.have.length(1);
       });
 
       it('does not bring back the old name or last use when a removed device id is renamed or touched', async () => {
-        await store.addDevice('u', device('a', T, { lastUsedAt: T }));
+        await store.addDevice('u', device('a', T, { lastUsedAt: T }), MAX);
         await store.removeDevice('u', 'a');
         expect(await store.renameDevice('u', 'a', 'ghost')).to.equal(false);
         await store.touchDevice('u', 'a', T + 1);
@@ -125,7 +159,7 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
 
       it('keeps each user\'s devices apart, including ids with braces, colons and non-ASCII', async () => {
         const users = ['alice', '{alice}', 'alice:record', 'ålice smith', '42'];
-        for (const [i, u] of users.entries()) await store.addDevice(u, device(`d${i}`, T + i));
+        for (const [i, u] of users.entries()) await store.addDevice(u, device(`d${i}`, T + i), MAX);
         for (const [i, u] of users.entries()) {
           const r = await store.get(u);
           expect(r.userId).to.equal(u);
@@ -158,7 +192,7 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('leaves devices, required and generation alone when replacing codes', async () => {
-        await store.addDevice('u', device('a', T));
+        await store.addDevice('u', device('a', T), MAX);
         await store.setRequired(['u'], true);
         await store.bumpGeneration('u');
         await store.replaceBackupCodes('u', hashes('a'));
@@ -195,8 +229,8 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
 
     describe('clearFactors', () => {
       it('removes devices and backup codes but keeps required and generation', async () => {
-        await store.addDevice('u', device('a', T, { lastUsedAt: T }));
-        await store.addDevice('u', device('b', T + 1));
+        await store.addDevice('u', device('a', T, { lastUsedAt: T }), MAX);
+        await store.addDevice('u', device('b', T + 1), MAX);
         await store.replaceBackupCodes('u', hashes('a'));
         await store.setRequired(['u'], true);
         await store.bumpGeneration('u');
@@ -207,16 +241,16 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
 
       it('does not touch other users, and is harmless for an unknown user', async () => {
-        await store.addDevice('u', device('a', T));
+        await store.addDevice('u', device('a', T), MAX);
         await store.clearFactors('nobody');
         expect((await store.get('nobody')).devices).to.deep.equal([]);
         expect((await store.get('u')).devices).to.have.length(1);
       });
 
       it('lets a re-added device start without the old name or last use', async () => {
-        await store.addDevice('u', device('a', T, { name: 'Old', lastUsedAt: T + 9 }));
+        await store.addDevice('u', device('a', T, { name: 'Old', lastUsedAt: T + 9 }), MAX);
         await store.clearFactors('u');
-        await store.addDevice('u', device('a', T + 1, { name: 'New' }));
+        await store.addDevice('u', device('a', T + 1, { name: 'New' }), MAX);
         expect((await store.get('u')).devices).to.deep.equal([device('a', T + 1, { name: 'New' })]);
       });
     });

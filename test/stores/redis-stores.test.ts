@@ -55,10 +55,10 @@ describe('stores/redis (standalone server)', function () {
       const guard = new RedisGuardStore(client!, { keyPrefix: prefix });
       const limits = resolveLimits({ failureMemoryMs: 90_000, ipWindowMs: 60_000 });
       const now = Date.now();
-      await records.addDevice('u', { id: 'd', name: 'P', sealedSecret: 's', createdAt: now, lastUsedAt: null });
+      await records.addDevice('u', { id: 'd', name: 'P', sealedSecret: 's', createdAt: now, lastUsedAt: null }, 10);
       await guard.attemptTotp('u', [{ deviceId: 'd', step: 1 }], limits, now, 120_000, true);
       await guard.attemptTotp('u', [], limits, now, 120_000, true);
-      await guard.recordIpFailure('192.0.2.1', limits);
+      await guard.countIpAttempt('192.0.2.1', limits);
       await guard.saveEnrolment({ id: 'e', userId: 'u', name: 'P', sealedSecret: 's', createdAt: now, expiresAt: now + 600_000 });
 
       expect(await client!.pttl(keys.record('u'))).to.equal(-1);
@@ -75,7 +75,7 @@ describe('stores/redis (standalone server)', function () {
       await records.setPolicy({ requireAll: true });
       await records.bumpGeneration('u');
       await guard.recordFailure('u', resolveLimits(), Date.now());
-      await guard.recordIpFailure('192.0.2.2', resolveLimits());
+      await guard.countIpAttempt('192.0.2.2', resolveLimits());
       const found = await client!.keys(`${prefix}:*`);
       expect(found).to.have.length(4);
       for (const k of found) expect(k.startsWith(`${prefix}:`)).to.equal(true);

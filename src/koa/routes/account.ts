@@ -8,24 +8,22 @@ import type { Context } from 'koa';
 import type Router from '@koa/router';
 import { TwoFactorError } from '../../core/errors.ts';
 import type { Resolved } from '../resolve-options.ts';
-import { isVerified, sessionOf, type TwoFactorSession } from '../session-state.ts';
-import { bodyOf, pageBase, requestInfo, requireUser, sendPage, wantsJson, type RouteUser } from './route-kit.ts';
+import { keepVerified as keepNamespaceVerified, sessionOf } from '../session-state.ts';
+import { bodyOf, pageBase, requestInfo, requireUser, sendPage, verification, wantsJson, type RouteUser } from './route-kit.ts';
 
 /** The user, if their session passed the second factor (or they have no 2FA to pass). */
 export async function requireVerifiedSession(ctx: Context, r: Resolved): Promise<RouteUser> {
   const user = requireUser(ctx, r);
-  const { state, generation } = await r.service.sessionState(user.uid);
-  if (state === 'active' && !(isVerified(user.session) && user.session.generation === generation)) {
+  const { facts, verified } = await verification(r, user);
+  if (facts.state === 'active' && !verified) {
     throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
   }
   return user;
 }
 
 /** After an action that bumped the generation: this session stays verified, the others do not. */
-function keepVerified(s: TwoFactorSession, generation: number, state: TwoFactorSession['state']): void {
-  s.generation = generation;
-  if (state !== undefined) s.state = state;
-  s.checkedAt = Date.now();
+function keepVerified(ctx: Context, r: Resolved, user: RouteUser, generation: number): void {
+  if (user.session) keepNamespaceVerified(ctx, r, user.session, { generation });
 }
 
 function flash(ctx: Context, r: Resolved, notice: string): void {
@@ -75,18 +73,18 @@ async function action(ctx: Context, r: Resolved, run: (user: RouteUser, body: Re
 }
 
 export function accountRoutes(router: Router, r: Resolved): void {
-  router.post('/backup-codes', (ctx) => action(ctx, r, async ({ uid, session }, body) => {
-    const { backupCodes, generation } = await r.service.regenerateBackupCodes(uid, body.code, requestInfo(ctx, 'backup-codes'));
-    keepVerified(session, generation, 'active');
+  router.post('/backup-codes', (ctx) => action(ctx, r, async (user, body) => {
+    const { backupCodes, generation } = await r.service.regenerateBackupCodes(user.uid, body.code, requestInfo(ctx, 'backup-codes'));
+    keepVerified(ctx, r, user, generation);
     return {
       json: { backupCodes },
       page: () => sendPage(ctx, r, r.views.backupCodes({ ...pageBase(ctx, r, undefined), backupCodes, continueUrl: r.prefix })),
     };
   }));
 
-  const remove = (ctx: Context) => action(ctx, r, async ({ uid, session }, body) => {
-    const { state, generation } = await r.service.removeDevice(uid, ctx.params.id, body.code, requestInfo(ctx, 'devices/remove'));
-    keepVerified(session, generation, state);
+  const remove = (ctx: Context) => action(ctx, r, async (user, body) => {
+    const { state, generation } = await r.service.removeDevice(user.uid, ctx.params.id, body.code, requestInfo(ctx, 'devices/remove'));
+    keepVerified(ctx, r, user, generation);
     return { json: { state }, notice: 'The authenticator app was removed.' };
   });
   router.delete('/devices/:id', remove);
@@ -99,9 +97,9 @@ export function accountRoutes(router: Router, r: Resolved): void {
   router.patch('/devices/:id', rename);
   router.post('/devices/:id/rename', rename);
 
-  router.post('/disable', (ctx) => action(ctx, r, async ({ uid, session }, body) => {
-    const { state, generation } = await r.service.disable(uid, body.code, requestInfo(ctx, 'disable'));
-    keepVerified(session, generation, state);
+  router.post('/disable', (ctx) => action(ctx, r, async (user, body) => {
+    const { state, generation } = await r.service.disable(user.uid, body.code, requestInfo(ctx, 'disable'));
+    keepVerified(ctx, r, user, generation);
     return { json: { state }, notice: 'Two-factor authentication is now off.' };
   }));
 }

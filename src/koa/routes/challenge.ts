@@ -7,8 +7,8 @@ import type { Context } from 'koa';
 import type Router from '@koa/router';
 import { TwoFactorError } from '../../core/errors.ts';
 import type { Resolved } from '../resolve-options.ts';
-import { isVerified, markVerified } from '../session-state.ts';
-import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, wantsJson } from './route-kit.ts';
+import { readState, verifyLogin } from '../session-state.ts';
+import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, verification, wantsJson } from './route-kit.ts';
 
 type Challenge = 'verify' | 'step-up';
 
@@ -29,12 +29,12 @@ function challengePage(ctx: Context, r: Resolved, kind: Challenge, returnTo: str
 export function challengeRoutes(router: Router, r: Resolved): void {
   for (const kind of ['verify', 'step-up'] as const) {
     router.get(`/${kind}`, async (ctx) => {
-      const { uid, session } = requireUser(ctx, r);
+      const user = requireUser(ctx, r);
+      const { uid, session } = user;
       if (wantsJson(ctx)) {
-        // A bump elsewhere (disable, regeneration, removal) ends this session's verification, as in GET /2fa.
-        const { generation } = await r.service.sessionState(uid);
-        const verified = isVerified(session) && session.generation === generation;
-        ctx.body = { verified, verifiedAt: verified ? new Date(session.verifiedAt!).toISOString() : null };
+        // A bump elsewhere (disable, regeneration, removal) or a logout ends this session's verification, as in GET /2fa.
+        const { verified } = await verification(r, user);
+        ctx.body = { verified, verifiedAt: verified ? new Date(session!.verifiedAt!).toISOString() : null };
         return;
       }
       const status = await r.service.status(uid);
@@ -48,17 +48,16 @@ export function challengeRoutes(router: Router, r: Resolved): void {
       const returnTo = returnToOf(ctx, body);
       let checked;
       try {
-        checked = await r.service.checkSecondFactor(uid, body.code, requestInfo(ctx, kind));
+        checked = await verifyLogin(ctx, r, uid, () => r.service.checkSecondFactor(uid, body.code, requestInfo(ctx, kind)));
       } catch (err) {
         if (err instanceof TwoFactorError && err.code !== 'store_unavailable' && !wantsJson(ctx)) {
           return challengePage(ctx, r, kind, returnTo, err);
         }
         throw err;
       }
-      const now = Date.now();
-      await markVerified(ctx, r.sessionKey, uid, checked.method, checked.generation, now);
       if (wantsJson(ctx)) {
-        ctx.body = { verified: true, method: checked.method, backupCodesRemaining: checked.backupCodesRemaining, verifiedAt: new Date(now).toISOString() };
+        const verifiedAt = readState(ctx, r, uid)!.verifiedAt!;
+        ctx.body = { verified: true, method: checked.method, backupCodesRemaining: checked.backupCodesRemaining, verifiedAt: new Date(verifiedAt).toISOString() };
         return;
       }
       ctx.status = 303;

@@ -3,8 +3,8 @@
  * parsing (unless the app already parsed), CSRF, then the routes.
  */
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
+import { readBodyOnce } from '../body.ts';
 import { checkCsrf } from '../csrf.ts';
 import { noStore, sendJsonError, toTwoFactorError, wantsJson } from '../negotiate.ts';
 import type { Resolved } from '../resolve-options.ts';
@@ -15,20 +15,13 @@ import { challengeRoutes } from './challenge.ts';
 import { accountRoutes } from './account.ts';
 import { adminRoutes } from './admin.ts';
 
-/** Bodies are tiny: a code, a name, an id. */
-const BODY_LIMIT = '16kb';
-
 export function createRouter(r: Resolved): Router {
   const router = new Router({ prefix: r.prefix });
-  const parse = bodyParser({
-    enableTypes: ['json', 'form'], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT,
-    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-  });
-
   router.use(async (ctx: Context, next: Next) => {
     noStore(ctx);
     try {
-      if ((ctx.request as { body?: unknown }).body === undefined) await parse(ctx, async () => {});
+      // Whatever goes wrong reading the body is the client's doing: invalid_input, never a 500.
+      await readBodyOnce(ctx);
       checkCsrf(ctx, r.sessionKey);
       await next();
     } catch (e) {

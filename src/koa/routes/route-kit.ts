@@ -6,18 +6,26 @@ import { layout, html } from '../../../views/index.ts';
 import { csrfToken } from '../csrf.ts';
 import { safeReturnTo, wantsJson } from '../negotiate.ts';
 import type { Resolved } from '../resolve-options.ts';
-import { readState, type TwoFactorSession } from '../session-state.ts';
+import { isVerified, type SessionFacts } from '../../core/session-policy.ts';
+import { factsOf, readState, type TwoFactorSession } from '../session-state.ts';
 
 export interface RouteUser {
   uid: string;
-  session: TwoFactorSession;
+  /** This user's 2FA namespace in the session, if any. */
+  session: TwoFactorSession | undefined;
 }
 
 /** The logged-in user and their 2FA session state; `unauthenticated` without one. */
 export function requireUser(ctx: Context, r: Resolved): RouteUser {
   const uid = r.userId(ctx);
   if (uid === null) throw new TwoFactorError('unauthenticated', { loginUrl: r.loginPath });
-  return { uid, session: readState(ctx, r.sessionKey, uid) };
+  return { uid, session: readState(ctx, r, uid) };
+}
+
+/** What the stores say now, and whether this login passed the second factor for it. */
+export async function verification(r: Resolved, user: RouteUser): Promise<{ facts: SessionFacts; verified: boolean }> {
+  const facts = await factsOf(r, user.uid, user.session, true);
+  return { facts, verified: isVerified(user.session, facts) };
 }
 
 /** The parsed body as a plain object; anything else is `invalid_input`. */

@@ -8,24 +8,24 @@ import type Router from '@koa/router';
 import { TwoFactorError } from '../../core/errors.ts';
 import type { EnrolmentStarted } from '../../core/two-factor-service.ts';
 import type { Resolved } from '../resolve-options.ts';
-import { isVerified, markVerified } from '../session-state.ts';
-import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, wantsJson, type RouteUser } from './route-kit.ts';
+import { keepVerified, markVerified } from '../session-state.ts';
+import { bodyOf, pageBase, requestInfo, requireUser, returnToOf, sendPage, verification, wantsJson, type RouteUser } from './route-kit.ts';
 
 /**
  * A user with active 2FA adds a device only from a verified session, and to
  * start one the verification must be recent or a fresh `code` must come along.
  */
 async function allowedToEnrol(ctx: Context, r: Resolved, user: RouteUser, body: Record<string, unknown>, starting: boolean): Promise<void> {
-  const { state, generation } = await r.service.sessionState(user.uid);
-  if (state !== 'active') return;
+  const { facts, verified } = await verification(r, user);
+  if (facts.state !== 'active') return;
   const s = user.session;
-  if (!isVerified(s) || s.generation !== generation) {
+  if (!verified || !s) {
     throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
   }
   if (!starting || Date.now() - s.verifiedAt! <= r.recentVerificationMs) return;
   if (body.code !== undefined) {
     await r.service.checkSecondFactor(user.uid, body.code, requestInfo(ctx, 'setup'));
-    s.verifiedAt = Date.now();
+    keepVerified(ctx, r, s, { verifiedAt: Date.now() });
     return;
   }
   throw new TwoFactorError('step_up_required', { stepUpUrl: `${r.prefix}/step-up?returnTo=${encodeURIComponent(`${r.prefix}/setup`)}` });
@@ -77,7 +77,7 @@ export function setupRoutes(router: Router, r: Resolved): void {
     }
     if (done.backupCodes) {
       // The first device: this session has just proven the second factor.
-      await markVerified(ctx, r.sessionKey, user.uid, 'totp', done.generation, Date.now());
+      await markVerified(ctx, r, user.uid, 'totp', done.generation, Date.now());
     }
     if (wantsJson(ctx)) {
       ctx.body = { state: done.state, deviceId: done.deviceId, ...(done.backupCodes ? { backupCodes: done.backupCodes } : {}) };

@@ -2,15 +2,15 @@
 import type Router from '@koa/router';
 import { csrfToken } from '../csrf.ts';
 import type { Resolved } from '../resolve-options.ts';
-import { requireUser, wantsJson } from './route-kit.ts';
+import { requireUser, verification, wantsJson } from './route-kit.ts';
 import { accountPage } from './account.ts';
 
 export function statusRoutes(router: Router, r: Resolved): void {
   router.get('/', async (ctx) => {
-    const { uid, session } = requireUser(ctx, r);
-    const status = await r.service.status(uid);
-    const { generation, ...rest } = status;
-    const verified = session.verifiedAt !== undefined && session.generation === generation;
+    const user = requireUser(ctx, r);
+    const { uid, session } = user;
+    const [status, { verified }] = await Promise.all([r.service.status(uid), verification(r, user)]);
+    const { generation: _generation, devices, backupCodesRemaining, ...rest } = status;
     if (!wantsJson(ctx)) {
       if (status.state === 'active' && !verified) {
         ctx.redirect(`${r.prefix}/verify?returnTo=${encodeURIComponent(r.prefix)}`);
@@ -18,12 +18,16 @@ export function statusRoutes(router: Router, r: Resolved): void {
       }
       return accountPage(ctx, r, uid);
     }
+    // Before the second factor, only what the verify page needs: a password
+    // alone must not list the account's devices or its backup codes.
+    const secondFactorPassed = verified || status.state !== 'active';
     ctx.body = {
       ...rest,
+      ...(secondFactorPassed ? { devices, backupCodesRemaining } : {}),
       session: {
         verified,
-        verifiedAt: verified ? new Date(session.verifiedAt!).toISOString() : null,
-        method: verified ? (session.method ?? null) : null,
+        verifiedAt: verified ? new Date(session!.verifiedAt!).toISOString() : null,
+        method: verified ? (session!.method ?? null) : null,
       },
       csrfToken: csrfToken(ctx, r.sessionKey),
     };

@@ -72,10 +72,12 @@ export function createGate(r: Resolved): Middleware {
     }
     const before = currentNamespace(ctx, r);
     await next();
-    // A login or logout inside this request (`ctx.login()`, `ctx.logout()`,
-    // perhaps with `ctx.session = null`): the second factor passed before
-    // belonged to the earlier login.
-    if (r.user(ctx) !== user) await endSecondFactor(ctx, r, before);
+    // A logout, or a login as someone else, inside this request
+    // (`ctx.logout()`, perhaps with `ctx.session = null`; `ctx.login()`): the
+    // second factor passed before belonged to the earlier login. Compared by
+    // id, not object: a `getUser` may build a new object on every call.
+    const after = r.user(ctx);
+    if (after !== user && (!after || r.userIdOf(after) !== uid)) await endSecondFactor(ctx, r, before);
   };
 }
 

@@ -38,6 +38,8 @@ export interface Resolved {
    * id cannot be read is refused (`forbidden`), never let through.
    */
   userId(ctx: Context): string | null;
+  /** A user's id, or null when it is not usable (never throws). */
+  userIdOf(user: unknown): string | null;
   /** Each verified login's state, cached per process (see session-facts.ts). */
   facts: SessionFactsCache;
   /** Where warnings go. */
@@ -68,6 +70,14 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
   const getUser = o.getUser ?? ((ctx: Context) => ctx.state.user);
   const getUserId: (user: any) => unknown = o.getUserId ?? defaultUserId;
   let warnedUserId = false;
+  // An app's getUserId that throws on an odd user is an unusable id, not a 500.
+  const userIdOf = (user: unknown): string | null => {
+    try {
+      return usableUserId(getUserId(user));
+    } catch {
+      return null;
+    }
+  };
   const getAccountName = o.getAccountName ?? ((u: { username?: unknown; email?: unknown; id?: unknown }) => String(u.username ?? u.email ?? u.id));
   const service = new TwoFactorService({
     records, guard, encryptionKeys,
@@ -100,10 +110,11 @@ export function resolveOptions(o: TwoFactorOptions): Resolved {
       return (await o.listUsers()).map((u) => ({ id: String(u.id), username: String(u.username) }));
     },
     user: getUser,
+    userIdOf,
     userId(ctx) {
       const user = getUser(ctx);
       if (!user) return null;
-      const id = usableUserId(getUserId(user));
+      const id = userIdOf(user);
       if (id !== null) return id;
       if (!warnedUserId) log(UNREADABLE_USER_ID);
       warnedUserId = true;

@@ -89,6 +89,25 @@ describe('security: a second factor belongs to one login (an app that logs out w
   }
 });
 
+describe('security: an app whose getUser builds a new object on every call', () => {
+  it('stays verified across requests (the gate compares user ids, not objects), and still ends at logout', async () => {
+    const app = await startCarelessApp({
+      sessions: 'cookie',
+      twoFactor: { getUser: (ctx) => (ctx.state.user ? { ...(ctx.state.user as object) } : null) },
+    });
+    try {
+      const browser = await app.login();
+      await enrol(browser);
+      for (let i = 0; i < 3; i++) expect((await browser.get('/app', { accept: 'json' })).status, `request ${i + 1}`).to.equal(200);
+      await browser.get('/signout');
+      await app.login(browser);
+      await expectNotVerified(browser, '/app');
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
 describe('security: the example app (its own logout, a session store that does not resurrect)', function () {
   this.timeout(30_000);
   let redis: RedisProcess | undefined;

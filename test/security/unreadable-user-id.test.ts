@@ -48,6 +48,14 @@ describe('security: a user whose id cannot be read is refused (fail closed)', ()
     expect((await browser.get('/logout')).status).to.equal(302);
   });
 
+  it('a getUserId that throws is refused with 403 too, not a 500', async () => {
+    app = await startCarelessApp({ sessions: 'cookie', twoFactor: { getUserId: (u: { profile: { id: string } }) => u.profile.id } });
+    const browser = await app.login();
+    const res = await browser.get('/app', { accept: 'json' });
+    expect(res.status).to.equal(403);
+    expect(res.body.error).to.equal('forbidden');
+  });
+
   for (const [label, value] of [['an empty string', ''], ['undefined', undefined], ['null', null], ['"undefined"', 'undefined'], ['a plain object', {}], ['"[object Object]"', '[object Object]'], ['NaN', Number.NaN], ['spaces', '  ']] as const) {
     it(`a getUserId that returns ${label} is refused with 403, not treated as logged out`, async () => {
       app = await startCarelessApp({ sessions: 'cookie', twoFactor: { getUserId: () => value } });

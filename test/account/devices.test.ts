@@ -5,14 +5,18 @@
  * required account without one.
  */
 import { expect } from 'chai';
-import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, startExample, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
+import { advanceClock, resetClock } from '../support/clock.ts';
 import { wrongCodes } from '../support/parallel.ts';
 import { ALICE, addDevice, enrolled, freshExample, freshExampleOn, info, loginVerified, patch, sleep, status, verify } from './helpers.ts';
 
 describe('account: devices', () => {
   describe('adding a second authenticator', () => {
-    const RECENT_MS = 400;
+    // Staleness comes from moving the clock past it, so a slow machine never
+    // makes a fresh session stale (in-memory stores: see test/support/clock.ts).
+    const RECENT_MS = 60_000;
     const app = freshExample(() => ({ twoFactor: { recentVerificationMs: RECENT_MS, stateCacheMs: 0 } }));
+    afterEach(resetClock);
 
     it('needs a verified session, and after recentVerificationMs a fresh code in the body (else 403 step_up_required)', async () => {
       const { client, secret } = await enrolled(app.ex, 'alice');
@@ -22,7 +26,7 @@ describe('account: devices', () => {
       expect(refused.status).to.equal(401);
       expect(refused.body.error).to.equal('second_factor_required');
 
-      await sleep(RECENT_MS + 100);
+      advanceClock(RECENT_MS + 1_000);
       const stale = await client.post('/2fa/setup', { json: { name: 'Tablet' } });
       expect(stale.status).to.equal(403);
       expect(stale.body.error).to.equal('step_up_required');
@@ -32,9 +36,9 @@ describe('account: devices', () => {
       expect(wrong.status).to.equal(401);
       expect(wrong.body.error).to.equal('invalid_code');
 
-      const started = await client.post('/2fa/setup', { json: { name: 'Tablet', code: codeAt(secret, 0) } });
+      const started = await client.post('/2fa/setup', { json: { name: 'Tablet', code: await codeWithTimeLeft(secret, 0) } });
       expect(started.status, started.text).to.equal(201);
-      const confirm = await client.post('/2fa/setup/confirm', { json: { enrolmentId: started.body.enrolmentId, code: codeAt(started.body.secret, -1) } });
+      const confirm = await client.post('/2fa/setup/confirm', { json: { enrolmentId: started.body.enrolmentId, code: await codeWithTimeLeft(started.body.secret, -1) } });
       expect(confirm.status, confirm.text).to.equal(200);
       expect(confirm.body.state).to.equal('active');
       expect(confirm.body).not.to.have.property('backupCodes');
@@ -48,9 +52,9 @@ describe('account: devices', () => {
 
     it('takes a fresh step-up (POST /2fa/step-up) as recent verification', async () => {
       const { client, secret } = await enrolled(app.ex, 'alice');
-      await sleep(RECENT_MS + 100);
+      advanceClock(RECENT_MS + 1_000);
       expect((await client.post('/2fa/setup', { json: {} })).status).to.equal(403);
-      const stepUp = await client.post('/2fa/step-up', { json: { code: codeAt(secret, 0) } });
+      const stepUp = await client.post('/2fa/step-up', { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(stepUp.status, stepUp.text).to.equal(200);
       await addDevice(client, 'Tablet');
     });
@@ -69,17 +73,17 @@ describe('account: devices', () => {
     it("passes login with either device's code", async () => {
       const { a, b } = await aliceWithTwo();
       const viaB = await app.ex.login('alice');
-      expect((await verify(viaB, codeAt(b.secret, 0))).body).to.include({ verified: true, method: 'totp' });
+      expect((await verify(viaB, await codeWithTimeLeft(b.secret, 0))).body).to.include({ verified: true, method: 'totp' });
       expect((await viaB.get('/dashboard')).status).to.equal(200);
       const viaA = await app.ex.login('alice');
-      expect((await verify(viaA, codeAt(a.secret, 0))).body).to.include({ verified: true, method: 'totp' });
+      expect((await verify(viaA, await codeWithTimeLeft(a.secret, 0))).body).to.include({ verified: true, method: 'totp' });
       expect((await viaA.get('/dashboard')).status).to.equal(200);
     });
 
     it("keeps each device's time steps apart: B's code of step s passes after A's code of step s", async () => {
       const { a, b } = await aliceWithTwo();
-      const codeA = codeAt(a.secret, 0);
-      const codeB = codeAt(b.secret, 0);
+      const codeA = await codeWithTimeLeft(a.secret, 0);
+      const codeB = await codeWithTimeLeft(b.secret, 0);
       expect(codeA).not.to.equal(codeB);
 
       await loginVerified(app.ex, 'alice', codeA);
@@ -103,7 +107,7 @@ describe('account: devices', () => {
       }
 
       await sleep(5);
-      await loginVerified(app.ex, 'alice', codeAt(b.secret, 0));
+      await loginVerified(app.ex, 'alice', await codeWithTimeLeft(b.secret, 0));
       let after = before;
       for (let i = 0; i < 50 && after[1]!.lastUsedAt === before[1]!.lastUsedAt; i++) {
         await sleep(10);
@@ -139,7 +143,7 @@ describe('account: devices', () => {
 
     it('removes a device with DELETE /2fa/devices/:id {code}, and its codes stop working', async () => {
       const { client, a, b } = await aliceWithTwo();
-      const res = await client.delete(`/2fa/devices/${b.deviceId}`, { json: { code: codeAt(a.secret, 0) } });
+      const res = await client.delete(`/2fa/devices/${b.deviceId}`, { json: { code: await codeWithTimeLeft(a.secret, 0) } });
       expect(res.status, res.text).to.equal(200);
       expect(res.body).to.deep.equal({ state: 'active' });
 
@@ -149,15 +153,15 @@ describe('account: devices', () => {
       expect(s.session.verified).to.equal(true);
 
       const withB = await app.ex.login('alice');
-      const refused = await verify(withB, codeAt(b.secret, 0));
+      const refused = await verify(withB, await codeWithTimeLeft(b.secret, 0));
       expect(refused.status).to.equal(401);
       expect(refused.body.error).to.equal('invalid_code');
-      expect((await verify(withB, codeAt(a.secret, 1))).status).to.equal(200);
+      expect((await verify(withB, await codeWithTimeLeft(a.secret, 1))).status).to.equal(200);
     });
 
     it('removing the last device while not required turns 2FA off, backup codes included', async () => {
       const { client, secret, deviceId, backupCodes } = await enrolled(app.ex, 'alice');
-      const res = await client.delete(`/2fa/devices/${deviceId}`, { json: { code: codeAt(secret, 0) } });
+      const res = await client.delete(`/2fa/devices/${deviceId}`, { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(res.status, res.text).to.equal(200);
       expect(res.body).to.deep.equal({ state: 'none' });
       const s = await status(client);
@@ -172,38 +176,38 @@ describe('account: devices', () => {
       const { client, secret, deviceId } = await enrolled(app.ex, 'alice');
       await app.ex.app.tf.service.setRequired([ALICE], true, info);
 
-      const res = await client.delete(`/2fa/devices/${deviceId}`, { json: { code: codeAt(secret, 0) } });
+      const res = await client.delete(`/2fa/devices/${deviceId}`, { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(res.status).to.equal(409);
       expect(res.body.error).to.equal('conflict');
       expect((await status(client)).devices).to.have.length(1);
       // The code was not consumed by the refused request.
-      await loginVerified(app.ex, 'alice', codeAt(secret, 0));
+      await loginVerified(app.ex, 'alice', await codeWithTimeLeft(secret, 0));
 
       // With a second device, one of the two may go.
       const b = await addDevice(client, 'Tablet');
-      const ok = await client.delete(`/2fa/devices/${deviceId}`, { json: { code: codeAt(b.secret, 0) } });
+      const ok = await client.delete(`/2fa/devices/${deviceId}`, { json: { code: await codeWithTimeLeft(b.secret, 0) } });
       expect(ok.status, ok.text).to.equal(200);
       expect(ok.body.state).to.equal('active');
-      const last = await client.delete(`/2fa/devices/${b.deviceId}`, { json: { code: codeAt(b.secret, 1) } });
+      const last = await client.delete(`/2fa/devices/${b.deviceId}`, { json: { code: await codeWithTimeLeft(b.secret, 1) } });
       expect(last.status).to.equal(409);
     });
 
     it('answers an unknown device id with 400 invalid_input, before judging the code', async () => {
       const { client, secret } = await enrolled(app.ex, 'alice');
-      const del = await client.delete('/2fa/devices/no-such-device', { json: { code: codeAt(secret, 0) } });
+      const del = await client.delete('/2fa/devices/no-such-device', { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(del.status).to.equal(400);
       expect(del.body).to.include({ error: 'invalid_input', field: 'id' });
       const ren = await patch(client, '/2fa/devices/no-such-device', { name: 'Ghost' });
       expect(ren.status).to.equal(400);
       expect(ren.body).to.include({ error: 'invalid_input', field: 'id' });
       // The code is still good: the unknown id was refused before it was judged.
-      await loginVerified(app.ex, 'alice', codeAt(secret, 0));
+      await loginVerified(app.ex, 'alice', await codeWithTimeLeft(secret, 0));
     });
 
     it("a device id of another user's is unknown too", async () => {
       const alice = await enrolled(app.ex, 'alice');
       const bob = await enrolled(app.ex, 'bob');
-      const del = await bob.client.delete(`/2fa/devices/${alice.deviceId}`, { json: { code: codeAt(bob.secret, 0) } });
+      const del = await bob.client.delete(`/2fa/devices/${alice.deviceId}`, { json: { code: await codeWithTimeLeft(bob.secret, 0) } });
       expect(del.status).to.equal(400);
       const ren = await patch(bob.client, `/2fa/devices/${alice.deviceId}`, { name: 'Bob was here' });
       expect(ren.status).to.equal(400);
@@ -235,10 +239,10 @@ describe('account: devices', () => {
       expect((await verify(other, wrong[2]!)).status).to.equal(401);
       expect(app.ex.audit.some((e) => e.type === 'lockout' && e.userId === ALICE)).to.equal(true);
 
-      const locked = await other.post('/2fa/verify', { json: { code: codeAt(a.secret, 0) } });
+      const locked = await other.post('/2fa/verify', { json: { code: await codeWithTimeLeft(a.secret, 0) } });
       expect(locked.status).to.equal(429);
       expect(locked.body.error).to.equal('too_many_attempts');
-      const removeLocked = await client.delete(`/2fa/devices/${b.deviceId}`, { json: { code: codeAt(b.secret, 0) } });
+      const removeLocked = await client.delete(`/2fa/devices/${b.deviceId}`, { json: { code: await codeWithTimeLeft(b.secret, 0) } });
       expect(removeLocked.status).to.equal(429);
       expect((await status(client)).devices).to.have.length(2);
     });
@@ -252,25 +256,58 @@ describe('account: devices', () => {
         ex = fresh.ex;
       });
 
-      /** alice with Phone (A) and Tablet (B), and two verified sessions; fires DELETE A and DELETE B together. */
-      async function removeBothAtOnce() {
+      /** alice with Phone (A) and Tablet (B). */
+      async function twoDevices() {
         const a = await enrolled(ex, 'alice');
         const b = await addDevice(a.client, 'Tablet');
-        const other = await loginVerified(ex, 'alice', a.backupCodes[0]!);
-        const answers = await Promise.all([
-          a.client.delete(`/2fa/devices/${a.deviceId}`, { json: { code: codeAt(b.secret, 0) } }),
-          other.delete(`/2fa/devices/${b.deviceId}`, { json: { code: codeAt(a.secret, 0) } }),
-        ]);
-        return { answers: answers.map((r) => r.status), after: await ex.app.tf.service.status(ALICE) };
+        return { a, b };
       }
 
-      it('never leaves a required account without a device', async () => {
+      /**
+       * Removes A (with B's code) and B (with A's code) through the service,
+       * both started in the same tick: each reads the record (two devices)
+       * before either removes, so only the store's atomic removal can keep
+       * the last device.
+       */
+      async function removeBothAtOnce() {
+        const { a, b } = await twoDevices();
+        const service = ex.app.tf.service;
+        await waitForTimeLeft();
+        const results = await Promise.allSettled([
+          service.removeDevice(ALICE, a.deviceId, codeAt(b.secret, 0), info),
+          service.removeDevice(ALICE, b.deviceId, codeAt(a.secret, 0), info),
+        ]);
+        return { results, after: await service.status(ALICE) };
+      }
+
+      it('never leaves a required account without a device: of two removals that overlap, exactly one wins', async () => {
         await ex.app.tf.service.setRequired([ALICE], true, info);
-        const { answers, after } = await removeBothAtOnce();
-        expect(answers, JSON.stringify(answers)).not.to.deep.equal([200, 200]);
+        const { results, after } = await removeBothAtOnce();
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : []));
+        expect(won, JSON.stringify(results)).to.have.length(1);
+        expect(lost).to.deep.equal(['conflict']);
         expect(after.state).to.equal('active');
-        expect(after.devices.length).to.be.at.least(1);
-        expect(after.backupCodesRemaining).to.equal(9);
+        expect(after.devices).to.have.length(1);
+        expect(after.backupCodesRemaining).to.equal(10);
+      });
+
+      it('over HTTP from two verified sessions too: one DELETE 200, the other refused (409, or 401 once the first removal ended its verification)', async () => {
+        await ex.app.tf.service.setRequired([ALICE], true, info);
+        const { a, b } = await twoDevices();
+        const other = await loginVerified(ex, 'alice', a.backupCodes[0]!);
+        await waitForTimeLeft();
+        const [codeA, codeB] = [codeAt(a.secret, 0), codeAt(b.secret, 0)];
+        const answers = await Promise.all([
+          a.client.delete(`/2fa/devices/${a.deviceId}`, { json: { code: codeB } }),
+          other.delete(`/2fa/devices/${b.deviceId}`, { json: { code: codeA } }),
+        ]);
+        const [won, lost] = [...answers].sort((x, y) => x.status - y.status);
+        expect([won!.status, lost!.status], answers.map((r) => r.text).join('\n')).to.satisfy(([w, l]: number[]) => w === 200 && (l === 409 || l === 401));
+        expect(lost!.body.error).to.equal(lost!.status === 409 ? 'conflict' : 'second_factor_required');
+        const after = await ex.app.tf.service.status(ALICE);
+        expect(after).to.include({ state: 'active', backupCodesRemaining: 9 });
+        expect(after.devices).to.have.length(1);
       });
 
       it('when not required, ends with 2FA off and no backup codes left behind, or one device kept', async () => {
@@ -278,7 +315,7 @@ describe('account: devices', () => {
         if (after.devices.length === 0) {
           expect(after).to.include({ state: 'none', backupCodesRemaining: 0 });
         } else {
-          expect(after).to.include({ state: 'active', backupCodesRemaining: 9 });
+          expect(after).to.include({ state: 'active', backupCodesRemaining: 10 });
         }
       });
     });

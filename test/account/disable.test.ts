@@ -4,7 +4,7 @@
  * 2FA for the user or for everyone.
  */
 import { expect } from 'chai';
-import { codeAt } from '../support/example-server.ts';
+import { codeWithTimeLeft } from '../support/example-server.ts';
 import { wrongCodes } from '../support/parallel.ts';
 import { ALICE, enrolled, freshExample, info, loginVerified, status, verify } from './helpers.ts';
 
@@ -29,7 +29,7 @@ describe('account: turning 2FA off', () => {
   it('refuses a session that has not passed the second factor, even with a valid code', async () => {
     const { secret } = await enrolled(app.ex, 'alice');
     const unverified = await app.ex.login('alice');
-    const res = await unverified.post('/2fa/disable', { json: { code: codeAt(secret, 0) } });
+    const res = await unverified.post('/2fa/disable', { json: { code: await codeWithTimeLeft(secret, 0) } });
     expect(res.status).to.equal(401);
     expect(res.body.error).to.equal('second_factor_required');
     expect((await status(unverified)).state).to.equal('active');
@@ -37,7 +37,7 @@ describe('account: turning 2FA off', () => {
 
   it('with a valid code: state none, devices and backup codes gone, login needs the password only', async () => {
     const { client, secret, backupCodes } = await enrolled(app.ex, 'alice');
-    const res = await client.post('/2fa/disable', { json: { code: codeAt(secret, 0) } });
+    const res = await client.post('/2fa/disable', { json: { code: await codeWithTimeLeft(secret, 0) } });
     expect(res.status, res.text).to.equal(200);
     expect(res.body).to.deep.equal({ state: 'none' });
 
@@ -52,7 +52,7 @@ describe('account: turning 2FA off', () => {
     expect((await fresh.get('/dashboard')).status).to.equal(200);
     // Nothing of the old factors works any more.
     expect((await verify(fresh, backupCodes[0]!)).status).to.equal(401);
-    expect((await verify(fresh, codeAt(secret, 1))).status).to.equal(401);
+    expect((await verify(fresh, await codeWithTimeLeft(secret, 1))).status).to.equal(401);
     expect(app.ex.audit.filter((e) => e.type === 'disabled' && e.userId === ALICE)).to.have.length(1);
   });
 
@@ -67,29 +67,29 @@ describe('account: turning 2FA off', () => {
     const { client, secret } = await enrolled(app.ex, 'alice');
     await app.ex.app.tf.service.setRequired([ALICE], true, info);
 
-    const res = await client.post('/2fa/disable', { json: { code: codeAt(secret, 0) } });
+    const res = await client.post('/2fa/disable', { json: { code: await codeWithTimeLeft(secret, 0) } });
     expect(res.status).to.equal(403);
     expect(res.body.error).to.equal('forbidden');
     const s = await status(client);
     expect(s).to.include({ state: 'active', required: true, backupCodesRemaining: 10 });
     expect(s.devices).to.have.length(1);
-    await loginVerified(app.ex, 'alice', codeAt(secret, 0));
+    await loginVerified(app.ex, 'alice', await codeWithTimeLeft(secret, 0));
 
     // Once no longer required, the same account may turn it off.
     await app.ex.app.tf.service.setRequired([ALICE], false, info);
-    expect((await client.post('/2fa/disable', { json: { code: codeAt(secret, 1) } })).status).to.equal(200);
+    expect((await client.post('/2fa/disable', { json: { code: await codeWithTimeLeft(secret, 1) } })).status).to.equal(200);
   });
 
   it('refuses with 403 forbidden while 2FA is required for all users (requireAll)', async () => {
     const { client, secret } = await enrolled(app.ex, 'alice');
     await app.ex.app.tf.service.setPolicy(true, info);
 
-    const res = await client.post('/2fa/disable', { json: { code: codeAt(secret, 0) } });
+    const res = await client.post('/2fa/disable', { json: { code: await codeWithTimeLeft(secret, 0) } });
     expect(res.status).to.equal(403);
     expect(res.body.error).to.equal('forbidden');
     expect(await status(client)).to.include({ state: 'active', required: true });
 
     await app.ex.app.tf.service.setPolicy(false, info);
-    expect((await client.post('/2fa/disable', { json: { code: codeAt(secret, 1) } })).status).to.equal(200);
+    expect((await client.post('/2fa/disable', { json: { code: await codeWithTimeLeft(secret, 1) } })).status).to.equal(200);
   });
 });

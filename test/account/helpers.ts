@@ -4,7 +4,7 @@
  * and the backup-code format.
  */
 import { expect } from 'chai';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -107,7 +107,7 @@ export function patch(client: HttpClient, path: string, json: unknown): Promise<
 export async function addDevice(client: HttpClient, name: string): Promise<{ secret: string; deviceId: string }> {
   const setup = await client.post('/2fa/setup', { json: { name } });
   expect(setup.status, setup.text).to.equal(201);
-  const confirm = await client.post('/2fa/setup/confirm', { json: { enrolmentId: setup.body.enrolmentId, code: codeAt(setup.body.secret, -1) } });
+  const confirm = await client.post('/2fa/setup/confirm', { json: { enrolmentId: setup.body.enrolmentId, code: await codeWithTimeLeft(setup.body.secret, -1) } });
   expect(confirm.status, confirm.text).to.equal(200);
   expect(confirm.body).not.to.have.property('backupCodes');
   return { secret: setup.body.secret as string, deviceId: confirm.body.deviceId as string };

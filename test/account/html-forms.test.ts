@@ -5,7 +5,7 @@
  * again with the error and the error's status.
  */
 import { expect } from 'chai';
-import { codeAt } from '../support/example-server.ts';
+import { codeWithTimeLeft } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { wrongCodes } from '../support/parallel.ts';
 import { ALICE, BACKUP_CODE_FORMAT, addDevice, codesOnPage, csrfOf, enrolled, freshExample, info, loginVerified, status, verify } from './helpers.ts';
@@ -35,7 +35,7 @@ describe('account: HTML forms', () => {
     const tablet = await addDevice(first.client, 'Tablet');
     const c = first.client;
 
-    const page = await followToAccount(c, await submit(c, `/2fa/devices/${tablet.deviceId}/remove`, { code: codeAt(first.secret, 0) }));
+    const page = await followToAccount(c, await submit(c, `/2fa/devices/${tablet.deviceId}/remove`, { code: await codeWithTimeLeft(first.secret, 0) }));
     expect(page).to.include('<p class="notice" role="status">The authenticator app was removed.</p>');
     expect(page).to.include('>Phone</h3>').and.not.include('>Tablet</h3>');
     expect((await c.get('/2fa', { accept: 'html' })).text).not.to.include('The authenticator app was removed.');
@@ -52,7 +52,7 @@ describe('account: HTML forms', () => {
 
   it('backup codes (POST /2fa/backup-codes): the new codes page lists 10 codes that work; the old ones do not', async () => {
     const { client: c, secret, backupCodes: old } = await enrolled(app.ex, 'alice');
-    const res = await submit(c, '/2fa/backup-codes', { code: codeAt(secret, 0) });
+    const res = await submit(c, '/2fa/backup-codes', { code: await codeWithTimeLeft(secret, 0) });
     expect(res.status, res.text).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/html/);
     expect(res.headers.get('cache-control')).to.equal('no-store');
@@ -75,7 +75,7 @@ describe('account: HTML forms', () => {
 
   it('disable (POST /2fa/disable): 303 to /2fa, the notice, and the page says 2FA is off', async () => {
     const { client: c, secret } = await enrolled(app.ex, 'alice');
-    const page = await followToAccount(c, await submit(c, '/2fa/disable', { code: codeAt(secret, 0) }));
+    const page = await followToAccount(c, await submit(c, '/2fa/disable', { code: await codeWithTimeLeft(secret, 0) }));
     expect(page).to.include('Two-factor authentication is now off.');
     expect(page).to.include('Two-factor authentication is off.');
     expect(page).to.include('Set up an authenticator app');
@@ -112,19 +112,19 @@ describe('account: HTML forms', () => {
     expect(account).to.include('Your administrator requires two-factor authentication; it cannot be turned off.');
     expect(account).not.to.include('/remove"').and.not.include('action="/2fa/disable"');
 
-    const remove = await submit(c, `/2fa/devices/${deviceId}/remove`, { code: codeAt(secret, 0) });
+    const remove = await submit(c, `/2fa/devices/${deviceId}/remove`, { code: await codeWithTimeLeft(secret, 0) });
     expect(remove.status).to.equal(409);
     expect(remove.text).to.include('Two-factor authentication is required: add another authenticator before removing the last one.');
-    const disable = await submit(c, '/2fa/disable', { code: codeAt(secret, 0) });
+    const disable = await submit(c, '/2fa/disable', { code: await codeWithTimeLeft(secret, 0) });
     expect(disable.status).to.equal(403);
     expect(disable.text).to.include('Two-factor authentication is required for your account and cannot be turned off.');
     // Neither refusal spent the code.
-    await loginVerified(app.ex, 'alice', codeAt(secret, 0));
+    await loginVerified(app.ex, 'alice', await codeWithTimeLeft(secret, 0));
   });
 
   it('refuses a form without the CSRF token (403), and a session that has not passed the second factor', async () => {
     const { client: c, secret } = await enrolled(app.ex, 'alice');
-    const noToken = await c.post('/2fa/disable', { form: { code: codeAt(secret, 0) }, accept: 'html' });
+    const noToken = await c.post('/2fa/disable', { form: { code: await codeWithTimeLeft(secret, 0) }, accept: 'html' });
     expect(noToken.status).to.equal(403);
     expect(noToken.text).to.include('The form expired or came from another site.');
 
@@ -132,7 +132,7 @@ describe('account: HTML forms', () => {
     const page = await unverified.get('/2fa', { accept: 'html' });
     expect(page.status).to.equal(302);
     expect(page.headers.get('location')).to.equal('/2fa/verify?returnTo=%2F2fa');
-    const res = await submit(unverified, '/2fa/disable', { code: codeAt(secret, 0) });
+    const res = await submit(unverified, '/2fa/disable', { code: await codeWithTimeLeft(secret, 0) });
     expect(res.status).to.equal(401);
     expect(res.text).to.include('Enter the code from your authenticator app to continue.');
     expect((await status(c)).state).to.equal('active');

@@ -5,10 +5,11 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
+import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
 describe('browser: admin requires two-factor authentication for a user', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   const journeys: Journey[] = [];
   before(async () => { browser = await launchBrowser(); });

@@ -3,10 +3,11 @@
  * page; both are listed, and renaming tells them apart.
  */
 import { expect } from 'chai';
-import { foreignRequests } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests } from '../support/browser.ts';
 import { browserSuite, clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
 describe('browser: a second authenticator app', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   const suite = browserSuite();
 
   it('adds one from the account page and lists both devices', async () => {

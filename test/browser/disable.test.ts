@@ -3,10 +3,11 @@
  * with a code.
  */
 import { expect } from 'chai';
-import { foreignRequests, totp, wrongCode } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode } from '../support/browser.ts';
 import { browserSuite, alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode } from './flows.ts';
 
 describe('browser: turning two-factor authentication off', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   const suite = browserSuite();
 
   it('turns it off with a code; the next login asks for none', async () => {
@@ -23,7 +24,7 @@ describe('browser: turning two-factor authentication off', function () {
     expect(await page.getByRole('region', { name: 'Authenticator apps' }).getByRole('listitem').count()).to.equal(1);
     await j.shot('account-wrong-code');
 
-    await submitCode(page, section.getByLabel('Code to turn off two-factor authentication'), totp(secret, 0), section.getByRole('button', { name: 'Turn off' }));
+    await submitCode(page, section.getByLabel('Code to turn off two-factor authentication'), await typedCode(secret, 0), section.getByRole('button', { name: 'Turn off' }));
     await expectHeading(page, 'Two-factor authentication');
     expect(await page.getByRole('status').innerText()).to.equal('Two-factor authentication is now off.');
     await page.getByText('Two-factor authentication is off.').waitFor();

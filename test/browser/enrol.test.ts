@@ -6,10 +6,11 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, totp, wrongCode, type Journey } from '../support/browser.ts';
+import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describe('browser: enrolment, then login with a code or a backup code', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   before(async () => { browser = await launchBrowser(); });
   after(async () => { await browser?.close(); });
@@ -56,7 +57,7 @@ describe('browser: enrolment, then login with a code or a backup code', function
         expect((await key.innerText()).replace(/\s+/g, '')).to.equal(secret);
         await page.getByText('Account: alice').waitFor();
 
-        await submitCode(page, page.getByLabel('Enter the 6-digit code shown in the app'), totp(secret, -1), page.getByRole('button', { name: 'Activate' }));
+        await submitCode(page, page.getByLabel('Enter the 6-digit code shown in the app'), await typedCode(secret, -1), page.getByRole('button', { name: 'Activate' }));
         await expectHeading(page, "You're good to go");
         await page.getByText('Two-factor authentication is now active').waitFor();
         await page.getByText('they will no longer be displayed').waitFor();
@@ -96,7 +97,7 @@ describe('browser: enrolment, then login with a code or a backup code', function
         await expectHeading(page, 'Two-factor authentication');
         await j.shot('verify-wrong-code');
 
-        await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+        await submitCode(page, verifyForm(page).field, await typedCode(secret, 0), verifyForm(page).button);
         await expectHeading(page, 'Dashboard');
         await page.getByText('Signed in as alice.').waitFor();
         await j.shot('dashboard-verified');

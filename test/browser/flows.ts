@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, readQrSecret, startJourney, totp, type Journey } from '../support/browser.ts';
+import { launchBrowser, readQrSecret, startJourney, typedCode, type Journey } from '../support/browser.ts';
 import { startExample, type RunningExample } from '../support/example-server.ts';
 
 /**
@@ -98,7 +98,7 @@ export async function linkFromSetupPage(j: Journey, shotPrefix = 'setup'): Promi
   await expectHeading(page, 'Set up two-factor authentication');
   await j.shot(shotPrefix);
   const secret = await readQrSecret(page);
-  await submitCode(page, page.getByLabel('Enter the 6-digit code shown in the app'), totp(secret, -1), page.getByRole('button', { name: 'Activate' }));
+  await submitCode(page, page.getByLabel('Enter the 6-digit code shown in the app'), await typedCode(secret, -1), page.getByRole('button', { name: 'Activate' }));
   await expectHeading(page, "You're good to go");
   await j.shot(`${shotPrefix}-done`);
   const codes = page.getByRole('region', { name: 'Your backup codes' }).getByRole('listitem');

@@ -3,10 +3,11 @@
  * to wait, and even the right code is refused meanwhile.
  */
 import { expect } from 'chai';
-import { foreignRequests, totp, wrongCode } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode } from '../support/browser.ts';
 import { browserSuite, alertText, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describe('browser: lockout after wrong codes', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   const suite = browserSuite();
 
   it('shows the wait time ("Try again in …") once 5 wrong codes were sent', async () => {
@@ -29,7 +30,7 @@ describe('browser: lockout after wrong codes', function () {
     await j.shot('verify-5-wrong');
 
     // The next attempt, even with the right code, is refused with the wait time.
-    await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+    await submitCode(page, verifyForm(page).field, await typedCode(secret, 0), verifyForm(page).button);
     await expectHeading(page, 'Two-factor authentication');
     expect(await alertText(page)).to.equal('Too many failed attempts. Wait before trying again. Try again in 15 minutes.');
     await j.shot('verify-locked');

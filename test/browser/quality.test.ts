@@ -7,10 +7,11 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startExample, type RunningExample } from '../support/example-server.ts';
-import { foreignRequests, launchBrowser, readQrSecret, startJourney, totp, type Journey, type PageFacts } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, readQrSecret, startJourney, typedCode, type Journey, type PageFacts } from '../support/browser.ts';
 import { clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describe('browser: page quality on a phone', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   let ex: RunningExample;
   const journeys: Journey[] = [];
@@ -36,7 +37,7 @@ describe('browser: page quality on a phone', function () {
     await expectHeading(p, 'Set up two-factor authentication');
     await j.shot('setup');
     const secret = await readQrSecret(p);
-    await submitCode(p, p.getByLabel('Enter the 6-digit code shown in the app'), totp(secret, -1), p.getByRole('button', { name: 'Activate' }));
+    await submitCode(p, p.getByLabel('Enter the 6-digit code shown in the app'), await typedCode(secret, -1), p.getByRole('button', { name: 'Activate' }));
     await expectHeading(p, "You're good to go");
     await j.shot('setup-done');
     await clickAndWait(p, p.getByRole('link', { name: 'Continue' }));
@@ -49,7 +50,7 @@ describe('browser: page quality on a phone', function () {
     await expectHeading(p, 'Two-factor authentication');
     await j.shot('account');
     const backup = p.getByRole('region', { name: 'Backup codes' });
-    await submitCode(p, backup.getByLabel('Code to generate new backup codes'), totp(secret, 0), backup.getByRole('button', { name: 'Generate new backup codes' }));
+    await submitCode(p, backup.getByLabel('Code to generate new backup codes'), await typedCode(secret, 0), backup.getByRole('button', { name: 'Generate new backup codes' }));
     await expectHeading(p, 'Your new backup codes');
     await j.shot('backup-codes');
     await p.goto('/2fa/step-up');
@@ -60,7 +61,7 @@ describe('browser: page quality on a phone', function () {
     await signIn(j, 'alice');
     await expectHeading(p, 'Two-factor authentication');
     await j.shot('verify');
-    await submitCode(p, verifyForm(p).field, totp(secret, 1), verifyForm(p).button);
+    await submitCode(p, verifyForm(p).field, await typedCode(secret, 1), verifyForm(p).button);
     await expectHeading(p, 'Dashboard');
 
     const admin = await startJourney(browser, 'tour-admin', 'phone', ex.url);

@@ -7,10 +7,18 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, foreignRequests, launchBrowser, startJourney, totp, type Journey } from '../support/browser.ts';
+import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
+import { advanceClock, resetClock } from '../support/clock.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, submitCode, verifyForm } from './flows.ts';
 
+/**
+ * maxAge of the action: a machine is never slow enough to leave it between
+ * two clicks; staleness comes from moving the server's clock past it.
+ */
+const MAX_AGE_MS = 60_000;
+
 describe('browser: take control of a remote session', function () {
+  this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   let j: Journey | undefined;
   before(async () => { browser = await launchBrowser(); });
@@ -69,10 +77,14 @@ describe('browser: take control of a remote session', function () {
     });
   }
 
-  describe('with 2FA passed longer ago than maxAge (1 s)', () => {
+  describe(`with 2FA passed longer ago than maxAge (${MAX_AGE_MS / 1000} s, the server's clock moved past it)`, () => {
     let ex: RunningExample;
-    before(async () => { ex = await startExample({ takeControlMaxAgeMs: 1000 }); });
-    after(async () => { await ex?.stop(); });
+    before(async () => { ex = await startExample({ takeControlMaxAgeMs: MAX_AGE_MS }); });
+    // The clock only moves forward while this app runs (see test/support/clock.ts).
+    after(async () => {
+      resetClock();
+      await ex?.stop();
+    });
 
     for (const viewport of BOTH_VIEWPORTS) {
       it(`asks "Confirm it's you", then goes back to the action (${viewport})`, async () => {
@@ -81,7 +93,7 @@ describe('browser: take control of a remote session', function () {
         const user = viewport === 'desktop' ? 'alice' : 'bob';
         await signIn(j, user);
         const { secret } = await enrolFromDashboard(j);
-        await new Promise((resolve) => setTimeout(resolve, 1200));
+        advanceClock(MAX_AGE_MS + 1_000);
 
         await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
         await expectHeading(page, "Confirm it's you");
@@ -89,7 +101,7 @@ describe('browser: take control of a remote session', function () {
         expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code');
         await j.shot('confirm');
 
-        await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+        await submitCode(page, verifyForm(page).field, await typedCode(secret, 0), verifyForm(page).button);
         await expectHeading(page, 'Take control');
         expect(new URL(page.url()).pathname).to.equal('/remote/take-control');
         await j.shot('take-control');
@@ -106,12 +118,12 @@ describe('browser: take control of a remote session', function () {
       const { secret } = await enrolFromDashboard(j);
       await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
       await expectHeading(page, 'Take control');
-      await new Promise((resolve) => setTimeout(resolve, 1200));
+      advanceClock(MAX_AGE_MS + 1_000);
 
       // The form post cannot be replayed: confirm, then back on the page it came from.
       await clickAndWait(page, page.getByRole('button', { name: 'Start the session' }));
       await expectHeading(page, "Confirm it's you");
-      await submitCode(page, verifyForm(page).field, totp(secret, 0), verifyForm(page).button);
+      await submitCode(page, verifyForm(page).field, await typedCode(secret, 0), verifyForm(page).button);
       await expectHeading(page, 'Take control');
       await clickAndWait(page, page.getByRole('button', { name: 'Start the session' }));
       await expectHeading(page, 'Remote session started');

@@ -5,9 +5,21 @@
  */
 import { expect } from 'chai';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
-import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 
 const modes: ['memory' | 'redis'][] = [['memory'], ['redis']];
+
+/** returnTo values that would send a browser to another host (each needs a right code of its own). */
+const HOSTILE_RETURN_TO = [
+  '//evil.example/',
+  '/\\evil.example/',
+  '\\\\evil.example/',
+  '/\t/evil.example/',
+  '/\n/evil.example/',
+  'https://evil.example/',
+  'http:evil.example',
+  '/\\/evil.example/',
+];
 
 for (const [mode] of modes) {
   describe(`login journey (${mode} stores)`, () => {
@@ -39,7 +51,7 @@ for (const [mode] of modes) {
       // Not active before it is proven.
       expect((await c.get('/2fa')).body.state).to.equal('none');
 
-      const confirm = await c.post('/2fa/setup/confirm', { json: { enrolmentId: setup.body.enrolmentId, code: codeAt(secret, -1) } });
+      const confirm = await c.post('/2fa/setup/confirm', { json: { enrolmentId: setup.body.enrolmentId, code: await codeWithTimeLeft(secret, -1) } });
       expect(confirm.status).to.equal(200);
       expect(confirm.body.state).to.equal('active');
       expect(confirm.body.backupCodes).to.have.length(10);
@@ -58,7 +70,7 @@ for (const [mode] of modes) {
 
       const sidBefore = again.cookie('koa.sess');
       expect(sidBefore).to.be.a('string');
-      const verify = await again.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+      const verify = await again.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(verify.status).to.equal(200);
       expect(verify.body).to.include({ verified: true, method: 'totp', backupCodesRemaining: 10 });
       expect(again.cookie('koa.sess')).to.be.a('string').and.not.equal(sidBefore);
@@ -80,16 +92,36 @@ for (const [mode] of modes) {
       expect(page.text).to.include('autocomplete="one-time-code"');
       const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
 
-      const done = await c.post('/2fa/verify', { form: { _csrf: csrf, code: codeAt(secret, 1), returnTo: '/dashboard' } });
+      const done = await c.post('/2fa/verify', { form: { _csrf: csrf, code: await codeWithTimeLeft(secret, 1), returnTo: '/dashboard' } });
       expect(done.status).to.equal(303);
       expect(done.headers.get('location')).to.equal('/dashboard');
       expect((await c.get('/dashboard', { accept: 'html' })).text).to.include('Signed in as');
     });
 
-    it('never sends a browser to another host after verifying', async () => {
-      const c = await ex.login('alice');
+    it('never sends a browser to another host after verifying: a right code with a hostile returnTo lands on afterVerifyPath', async () => {
+      // bob, so alice's codes stay hers; a backup code per try (each a right code).
+      const { secret: bobSecret, backupCodes } = await enrol(await ex.login('bob'));
+      const rightCodes = [await codeWithTimeLeft(bobSecret, 0), ...backupCodes];
+      for (const [i, hostile] of HOSTILE_RETURN_TO.entries()) {
+        const c = await ex.login('bob');
+        // A link to the verify page carrying it (URL-encoded), as a phishing mail would.
+        const page = await c.get(`/2fa/verify?returnTo=${encodeURIComponent(hostile)}`, { accept: 'html' });
+        expect(page.status).to.equal(200);
+        expect(page.text, JSON.stringify(hostile)).not.to.include('evil.example');
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+        // The form posted as a browser does, with the hostile value in the body and in the query.
+        const res = await c.post(`/2fa/verify?returnTo=${encodeURIComponent(hostile)}`, {
+          form: { _csrf: csrf, code: rightCodes[i]!, returnTo: hostile },
+          headers: { origin: ex.url, 'sec-fetch-site': 'same-origin' },
+        });
+        expect(res.status, `${JSON.stringify(hostile)}: ${res.text}`).to.equal(303);
+        expect(res.headers.get('location'), JSON.stringify(hostile)).to.equal('/');
+        expect((await c.get('/dashboard')).status, JSON.stringify(hostile)).to.equal(200);
+      }
+
+      // A wrong code re-renders the page; the hostile returnTo is dropped there too.
+      const c = await ex.login('bob');
       const csrf = (await c.get('/2fa')).body.csrfToken;
-      // A wrong code re-renders the page; the hostile returnTo is dropped.
       const res = await c.post('/2fa/verify', { form: { _csrf: csrf, code: '000000', returnTo: '//evil.example/' } });
       expect(res.status).to.equal(401);
       expect(res.text).not.to.include('evil.example');

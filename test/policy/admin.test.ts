@@ -6,9 +6,10 @@
  * user's devices and codes and ends their verified sessions.
  */
 import { expect } from 'chai';
-import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
-import { adminPut, csrfOf, loginAndEnrol, sleep } from './helpers.ts';
+import { advanceClock, resetClock } from '../support/clock.ts';
+import { adminPut, csrfOf, loginAndEnrol } from './helpers.ts';
 
 /** Every admin route, JSON and form twins, with a body that would be valid for an admin. */
 function adminCalls(password: string): [string, (c: HttpClient) => Promise<HttpResponse>][] {
@@ -127,7 +128,7 @@ describe('policy: admin routes', () => {
 
       // The same budget as the admin's codes: a new session cannot verify either.
       const half = await ex.login('admin');
-      const verify = await half.post('/2fa/verify', { json: { code: codeAt(adminSecret, 0) } });
+      const verify = await half.post('/2fa/verify', { json: { code: await codeWithTimeLeft(adminSecret, 0) } });
       expect(verify.status).to.equal(429);
       expect(ex.audit.filter((e) => e.type === 'verification.failed' && e.userId === '3' && e.detail?.method === 'password')).to.have.length(5);
       expect(ex.audit.filter((e) => e.type === 'lockout' && e.userId === '3')).to.have.length(1);
@@ -303,26 +304,31 @@ describe('policy: admin routes', () => {
     });
   });
 
-  describe('already-open sessions (stateCacheMs: 300) and resets', () => {
+  describe('already-open sessions (stateCacheMs: 60 s, the clock moved past it) and resets', () => {
+    // Long enough that no machine leaves it by being slow; the tests move
+    // the clock past it (in-memory stores: see test/support/clock.ts).
+    const CACHE_MS = 60_000;
     let ex: RunningExample;
     let admin: HttpClient;
     before(async () => {
-      ex = await startExample({ twoFactor: { stateCacheMs: 300 } });
+      ex = await startExample({ twoFactor: { stateCacheMs: CACHE_MS } });
       ({ client: admin } = await loginAndEnrol(ex, 'admin'));
     });
-    after(async () => { await ex?.stop(); });
+    after(async () => {
+      resetClock();
+      await ex?.stop();
+    });
 
     it('holds a session of bob opened before the requirement to setup once the interval has passed', async () => {
       const bob = await ex.login('bob');
       expect((await bob.get('/dashboard')).status).to.equal(200);
-      const checkedAt = Date.now();
       const res = await adminPut(admin, '/2fa/admin/users/required', { userIds: ['2'], required: true });
       expect(res.status).to.equal(200);
-      const soon = await bob.get('/dashboard');
-      // Within the interval the gate still trusts what it cached (when this machine was quick enough to be inside it).
-      if (Date.now() - checkedAt < 200) expect(soon.status).to.equal(200);
+      // Within the interval the gate still trusts what it cached.
+      advanceClock(CACHE_MS - 10_000);
+      expect((await bob.get('/dashboard')).status).to.equal(200);
 
-      await sleep(350);
+      advanceClock(10_001);
       const held = await bob.get('/dashboard');
       expect(held.status).to.equal(403);
       expect(held.body.error).to.equal('two_factor_setup_required');
@@ -353,7 +359,7 @@ describe('policy: admin routes', () => {
       // requireStepUp reads the store: the privileged action is closed at once.
       expect((await alice.post('/remote/take-control', { json: {} })).body.error).to.equal('two_factor_setup_required');
 
-      await sleep(350);
+      advanceClock(CACHE_MS + 1);
       for (const c of [alice, other]) {
         const res = await c.get('/dashboard');
         expect(res.status).to.equal(403);
@@ -362,7 +368,7 @@ describe('policy: admin routes', () => {
 
       // The old factors are gone: neither a code nor a backup code verifies.
       const fresh = await ex.login('alice');
-      for (const code of [codeAt(secret, 1), backupCodes[1]!]) {
+      for (const code of [await codeWithTimeLeft(secret, 1), backupCodes[1]!]) {
         const res = await fresh.post('/2fa/verify', { json: { code } });
         expect(res.status, code).to.equal(401);
         expect(res.body.error).to.equal('invalid_code');

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { AuditEvent, AuditEventType } from '../../src/index.ts';
-import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
 import { adminPut, loginAndEnrol, wrongCode } from './helpers.ts';
 
 describe('policy: audit events', () => {
@@ -42,7 +42,7 @@ describe('policy: audit events', () => {
     const wrong = wrongCode(alice.secret);
     codes.push(wrong);
     expect((await second.post('/2fa/verify', { json: { code: wrong } })).status).to.equal(401);
-    const good = codeAt(alice.secret, 0);
+    const good = await codeWithTimeLeft(alice.secret, 0);
     codes.push(good);
     expect((await second.post('/2fa/verify', { json: { code: good } })).status).to.equal(200);
 
@@ -52,7 +52,7 @@ describe('policy: audit events', () => {
     const tablet = await alice.client.post('/2fa/setup', { json: { name: 'Tablet' } });
     expect(tablet.status).to.equal(201);
     secrets.push(tablet.body.secret);
-    const tabletCode = codeAt(tablet.body.secret, -1);
+    const tabletCode = await codeWithTimeLeft(tablet.body.secret, -1);
     codes.push(tabletCode);
     const confirmed = await alice.client.post('/2fa/setup/confirm', { json: { enrolmentId: tablet.body.enrolmentId, code: tabletCode } });
     expect(confirmed.status).to.equal(200);

@@ -6,11 +6,14 @@
  * `/2fa/verify`; without `maxAge` any verified session is enough.
  */
 import { expect } from 'chai';
-import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
-import { csrfOf, hiddenOf, linkHref, loginAndEnrol, secretOf, sessionCsrf, sleep, wrongCode } from './helpers.ts';
+import { advanceClock, resetClock } from '../support/clock.ts';
+import { csrfOf, hiddenOf, linkHref, loginAndEnrol, secretOf, sessionCsrf, wrongCode } from './helpers.ts';
 
 const ACTION = '/remote/take-control';
+/** maxAge of the action in the tests that use one: staleness comes from moving the clock past it, never from a slow machine. */
+const MAX_AGE_MS = 60_000;
 const ENCODED = encodeURIComponent(ACTION);
 
 /** Asserts the privileged action ran (JSON). */
@@ -29,7 +32,10 @@ describe('policy: requireStepUp on /remote/take-control', () => {
     let aliceSecret: string;
 
     before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0 } }); });
-    after(async () => { await ex?.stop(); });
+    after(async () => {
+      resetClock();
+      await ex?.stop();
+    });
 
     it('answers a user without 2FA with 403 two_factor_setup_required and a setup URL that comes back', async () => {
       alice = await ex.login('alice');
@@ -84,7 +90,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
         form: {
           _csrf: csrfOf(setup.text),
           enrolmentId: hiddenOf(setup.text, 'enrolmentId')!,
-          code: codeAt(aliceSecret, -1),
+          code: await codeWithTimeLeft(aliceSecret, -1),
           returnTo: ACTION,
         },
       });
@@ -115,7 +121,8 @@ describe('policy: requireStepUp on /remote/take-control', () => {
     });
 
     it('without maxAge, a session verified long ago still runs the action', async () => {
-      await sleep(450);
+      // Half a day later (the sessions live a day): longer than any default a maxAge could fall back to.
+      advanceClock(12 * 3_600_000);
       await expectRuns(alice);
       const page = await alice.get(ACTION, { accept: 'html' });
       expect(page.status).to.equal(200);
@@ -143,13 +150,17 @@ describe('policy: requireStepUp on /remote/take-control', () => {
     });
   });
 
-  describe('with maxAge (takeControlMaxAgeMs: 300)', () => {
+  describe(`with maxAge (takeControlMaxAgeMs: ${MAX_AGE_MS} ms, the clock moved past it)`, () => {
     let ex: RunningExample;
     let alice: HttpClient;
     let aliceSecret: string;
 
-    before(async () => { ex = await startExample({ takeControlMaxAgeMs: 300, twoFactor: { stateCacheMs: 0 } }); });
-    after(async () => { await ex?.stop(); });
+    // The clock only moves forward within this describe (verifiedAt values stay in its past).
+    before(async () => { ex = await startExample({ takeControlMaxAgeMs: MAX_AGE_MS, twoFactor: { stateCacheMs: 0 } }); });
+    after(async () => {
+      resetClock();
+      await ex?.stop();
+    });
 
     it('runs right after the second factor, asks for a step-up once maxAge has passed, and runs again after it', async () => {
       const e = await loginAndEnrol(ex, 'alice');
@@ -157,7 +168,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
       aliceSecret = e.secret;
       await expectRuns(alice);
 
-      await sleep(400);
+      advanceClock(MAX_AGE_MS + 1_000);
       const stale = await alice.post(ACTION, { json: {} });
       expect(stale.status).to.equal(403);
       expect(stale.body.error).to.equal('step_up_required');
@@ -168,7 +179,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
 
       const before = (await alice.get('/2fa/step-up')).body;
       expect(before.verified).to.equal(true);
-      const stepUp = await alice.post('/2fa/step-up', { json: { code: codeAt(aliceSecret, 0) } });
+      const stepUp = await alice.post('/2fa/step-up', { json: { code: await codeWithTimeLeft(aliceSecret, 0) } });
       expect(stepUp.status).to.equal(200);
       expect(stepUp.body).to.include({ verified: true, method: 'totp' });
       expect(new Date(stepUp.body.verifiedAt).getTime()).to.be.greaterThan(new Date(before.verifiedAt).getTime());
@@ -176,7 +187,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
     });
 
     it('sends a browser through the step-up page and back to the action', async () => {
-      await sleep(400);
+      advanceClock(MAX_AGE_MS + 1_000);
       const get = await alice.get(ACTION, { accept: 'html' });
       expect(get.status).to.equal(302);
       const stepUpUrl = `/2fa/step-up?returnTo=${ENCODED}`;
@@ -191,7 +202,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
       const page = await alice.get(stepUpUrl, { accept: 'html' });
       expect(page.status).to.equal(200);
       expect(page.text).to.include('action="/2fa/step-up"');
-      const done = await alice.post('/2fa/step-up', { form: { _csrf: csrfOf(page.text), code: codeAt(aliceSecret, 1), returnTo: ACTION } });
+      const done = await alice.post('/2fa/step-up', { form: { _csrf: csrfOf(page.text), code: await codeWithTimeLeft(aliceSecret, 1), returnTo: ACTION } });
       expect(done.status).to.equal(303);
       expect(done.headers.get('location')).to.equal(ACTION);
 
@@ -201,18 +212,24 @@ describe('policy: requireStepUp on /remote/take-control', () => {
       expect(ran.text).to.include('Remote session started');
     });
 
-    it('refuses a step-up code already used to verify (replay) with 401 invalid_code', async () => {
+    it('refuses a step-up code already used to verify (replay) with 401 invalid_code, and the replay refreshes nothing', async () => {
       const { secret } = await loginAndEnrol(ex, 'bob');
       const second = await ex.login('bob');
-      const code = codeAt(secret, 0);
+      const code = await codeWithTimeLeft(secret, 0);
       expect((await second.post('/2fa/verify', { json: { code } })).status).to.equal(200);
+
+      // maxAge passes: the action asks for a step-up, as it must after the replay below.
+      advanceClock(MAX_AGE_MS + 1_000);
+      const before = (await second.get('/2fa/step-up')).body;
+      expect(before.verified).to.equal(true);
+      expect((await second.post(ACTION, { json: {} })).body.error).to.equal('step_up_required');
 
       const replay = await second.post('/2fa/step-up', { json: { code } });
       expect(replay.status).to.equal(401);
       expect(replay.body.error).to.equal('invalid_code');
 
-      // The replay did not refresh anything: after maxAge the action still asks.
-      await sleep(400);
+      // Had the replay refreshed the verification, verifiedAt would be now and the action would run.
+      expect((await second.get('/2fa/step-up')).body).to.deep.equal(before);
       const res = await second.post(ACTION, { json: {} });
       expect(res.status).to.equal(403);
       expect(res.body.error).to.equal('step_up_required');
@@ -233,11 +250,11 @@ describe('policy: requireStepUp on /remote/take-control', () => {
         expect(res.status, `verify failure ${i + 1}`).to.equal(401);
       }
       // Locked now, even with the right code, on both challenges.
-      const verify = await half.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+      const verify = await half.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(verify.status).to.equal(429);
       expect(verify.body.error).to.equal('too_many_attempts');
       expect(Number(verify.headers.get('retry-after'))).to.be.greaterThan(0);
-      const stepUp = await verified.post('/2fa/step-up', { json: { code: codeAt(secret, 1) } });
+      const stepUp = await verified.post('/2fa/step-up', { json: { code: await codeWithTimeLeft(secret, 1) } });
       expect(stepUp.status).to.equal(429);
       expect(stepUp.body.error).to.equal('too_many_attempts');
       expect(ex.audit.filter((e) => e.type === 'lockout' && e.userId === '3')).to.have.length(1);

@@ -10,8 +10,8 @@
 import { expect } from 'chai';
 import Koa from 'koa';
 import session from 'koa-session';
-import { twoFactor } from '../../src/index.ts';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { DEFAULT_MAX_FAILURES, twoFactor } from '../../src/index.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import { HttpClient, type HttpResponse } from '../support/http-client.ts';
 import { rawPost, wrongCodes } from '../support/parallel.ts';
 
@@ -74,7 +74,8 @@ interface Target {
   path: string;
   /** Other body fields the endpoint needs. */
   extra: Record<string, string>;
-  valid: () => string;
+  /** A right code, with time left in its step. */
+  valid: () => Promise<string>;
   /** A wrong code of the right shape. */
   wrong: string;
 }
@@ -90,7 +91,7 @@ interface Endpoint {
 async function verifiedAlice(ex: RunningExample, path: (deviceId: string) => string): Promise<Target> {
   const client = await ex.login('alice');
   const { secret, deviceId } = await enrol(client);
-  return { client, path: path(deviceId), extra: {}, valid: () => codeAt(secret, 0), wrong: wrongCodes(secret, 1)[0]! };
+  return { client, path: path(deviceId), extra: {}, valid: () => codeWithTimeLeft(secret, 0), wrong: wrongCodes(secret, 1)[0]! };
 }
 
 const ENDPOINTS: Endpoint[] = [
@@ -99,7 +100,7 @@ const ENDPOINTS: Endpoint[] = [
     counted: true,
     async prepare(ex) {
       const { secret } = await enrol(await ex.login('alice'));
-      return { client: await ex.login('alice'), path: '/2fa/verify', extra: {}, valid: () => codeAt(secret, 0), wrong: wrongCodes(secret, 1)[0]! };
+      return { client: await ex.login('alice'), path: '/2fa/verify', extra: {}, valid: () => codeWithTimeLeft(secret, 0), wrong: wrongCodes(secret, 1)[0]! };
     },
   },
   {
@@ -112,7 +113,7 @@ const ENDPOINTS: Endpoint[] = [
       const setup = await client.post('/2fa/setup', { json: { name: 'Phone' } });
       expect(setup.status, setup.text).to.equal(201);
       const secret = setup.body.secret as string;
-      return { client, path: '/2fa/setup/confirm', extra: { enrolmentId: setup.body.enrolmentId }, valid: () => codeAt(secret, 0), wrong: wrongCodes(secret, 1)[0]! };
+      return { client, path: '/2fa/setup/confirm', extra: { enrolmentId: setup.body.enrolmentId }, valid: () => codeWithTimeLeft(secret, 0), wrong: wrongCodes(secret, 1)[0]! };
     },
   },
   { name: 'POST /2fa/step-up', counted: true, prepare: (ex) => verifiedAlice(ex, () => '/2fa/step-up') },
@@ -138,8 +139,9 @@ describe('bad input on every code-checking endpoint of the example app', functio
       let target: Target;
       let csrf: string;
 
-      before(async () => {
-        // A fresh app per endpoint: each test spends its user's budget.
+      beforeEach(async () => {
+        // A fresh app per test: each test spends its user's budget, and
+        // proves what it claims on its own, whatever ran before it.
         ex = await startExample();
         ex.app.app.silent = true;
         target = await endpoint.prepare(ex);
@@ -148,28 +150,39 @@ describe('bad input on every code-checking endpoint of the example app', functio
         expect(csrf).to.be.a('string');
       });
 
-      after(async () => {
+      afterEach(async () => {
         await ex?.stop();
       });
 
       it('stops malformed requests at the door: 400 invalid_input, never 500, not counted', async () => {
-        // More than the 5 failures of the budget: if any of these counted, the
-        // checked strings below would meet a lockout (429) instead of 401.
+        const valid = await target.valid();
+        // More than the 5 failures of the budget.
+        expect(NOT_CHECKED.length).to.be.above(DEFAULT_MAX_FAILURES);
         for (const r of NOT_CHECKED) {
-          expectInvalidInput(await r.send(target.client, target.path, target.extra, target.valid(), csrf), r.label);
+          expectInvalidInput(await r.send(target.client, target.path, target.extra, valid, csrf), r.label);
         }
+        // Not counted: the whole budget but one is still there. Had any of them
+        // counted, the last wrong code below would lock (the right code: 429).
+        for (let i = 1; i < DEFAULT_MAX_FAILURES; i++) {
+          const res = await target.client.post(target.path, { json: { ...target.extra, code: target.wrong } });
+          expect(res.status, `wrong code ${i} after the malformed requests: ${res.text}`).to.equal(401);
+          expect(res.body.error).to.equal('invalid_code');
+        }
+        const right = await target.client.post(target.path, { json: { ...target.extra, code: valid } });
+        expect(right.status, `the right code after ${DEFAULT_MAX_FAILURES - 1} wrong ones: ${right.text}`).to.equal(200);
       });
 
       it(`stops encoded guesses: strings of the wrong shape are judged invalid_code${endpoint.counted ? ' and counted' : ''}`, async () => {
+        const valid = await target.valid();
         for (const [label, make] of CHECKED_AND_WRONG) {
-          const res = await target.client.post(target.path, { json: { ...target.extra, code: make(target.valid()) } });
+          const res = await target.client.post(target.path, { json: { ...target.extra, code: make(valid) } });
           expect(res.status, `${label}: ${res.text}`).to.equal(401);
           expect(res.body.error, label).to.equal('invalid_code');
         }
         // A fifth wrong code: the budget (5) is now spent if the four above counted.
         const fifth = await target.client.post(target.path, { json: { ...target.extra, code: target.wrong } });
         expect(fifth.status, fifth.text).to.equal(401);
-        const right = await target.client.post(target.path, { json: { ...target.extra, code: target.valid() } });
+        const right = await target.client.post(target.path, { json: { ...target.extra, code: valid } });
         if (endpoint.counted) {
           expect(right.status, `the valid code after 5 counted failures: ${right.text}`).to.equal(429);
           expect(right.body.error).to.equal('too_many_attempts');
@@ -201,7 +214,7 @@ describe('bad input where the 2FA routes parse the body themselves (no app-level
     app.use(tf.gate);
     app.use(tf.routes);
     const started = await tf.service.startEnrolment('u1', 'mallory', 'Phone', { endpoint: 'test' });
-    await tf.service.confirmEnrolment('u1', started.enrolmentId, codeAt(started.secret, -1), { endpoint: 'test' });
+    await tf.service.confirmEnrolment('u1', started.enrolmentId, await codeWithTimeLeft(started.secret, -1), { endpoint: 'test' });
     await new Promise<void>((resolve) => {
       server = app.listen(0, '127.0.0.1', () => resolve());
     });

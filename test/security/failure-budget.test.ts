@@ -10,7 +10,7 @@ import {
   createRedisClient, isTwoFactorError, MemoryGuardStore, MemoryRecordStore, RedisGuardStore, RedisRecordStore,
   type GuardStore, type RecordStore, type TwoFactorOptions,
 } from '../../src/index.ts';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, sleep, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -98,7 +98,7 @@ for (const mode of ['memory', 'redis'] as const) {
         }
 
         // Locked: even the right code is not judged, and says when to come back.
-        const right = await attacker.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+        const right = await attacker.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
         expect(right.status).to.equal(429);
         expect(right.body.error).to.equal('too_many_attempts');
         const retryAfter = Number(right.headers.get('retry-after'));
@@ -133,16 +133,16 @@ for (const mode of ['memory', 'redis'] as const) {
         expect(await rejection(service.checkSecondFactor(BOB, w5, { endpoint: 'backup-codes' }))).to.equal('invalid_code');
 
         // Now every endpoint refuses even the right code.
-        const right = await attacker.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+        const right = await attacker.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
         expect(right.status).to.equal(429);
         expect(right.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
-        expect(await rejection(service.checkSecondFactor(BOB, codeAt(secret, 0), { endpoint: 'step-up' }))).to.equal('too_many_attempts');
-        expect(await rejection(service.checkSecondFactor(BOB, codeAt(secret, 1), { endpoint: 'disable' }))).to.equal('too_many_attempts');
+        expect(await rejection(service.checkSecondFactor(BOB, await codeWithTimeLeft(secret, 0), { endpoint: 'step-up' }))).to.equal('too_many_attempts');
+        expect(await rejection(service.checkSecondFactor(BOB, await codeWithTimeLeft(secret, 1), { endpoint: 'disable' }))).to.equal('too_many_attempts');
 
         // Linking another authenticator is refused too, even from the session
         // that verified before the lockout and with the right code of the new secret.
         const started = await ex.app.tf.service.startEnrolment(BOB, 'bob', 'Tablet', { endpoint: 'setup' });
-        expect(await rejection(service.confirmEnrolment(BOB, started.enrolmentId, codeAt(started.secret, 0), { endpoint: 'setup/confirm' })))
+        expect(await rejection(service.confirmEnrolment(BOB, started.enrolmentId, await codeWithTimeLeft(started.secret, 0), { endpoint: 'setup/confirm' })))
           .to.equal('too_many_attempts');
       });
 
@@ -150,7 +150,7 @@ for (const mode of ['memory', 'redis'] as const) {
         const admin = await ex.login('admin');
         const { secret } = await enrol(admin);
         const other = await ex.login('admin');
-        expect((await other.post('/2fa/verify', { json: { code: codeAt(secret, 0) } })).status).to.equal(200);
+        expect((await other.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } })).status).to.equal(200);
         // alice is still locked.
         expect(await rejection(ex.app.tf.service.checkSecondFactor(ALICE, '000000', { endpoint: 'verify' }))).to.equal('too_many_attempts');
       });
@@ -237,7 +237,7 @@ for (const mode of ['memory', 'redis'] as const) {
         // past any lockout and survives a new login.
         const capped = async (client: HttpClient) => {
           await sleep(5);
-          const a = await client.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+          const a = await client.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
           expect(a.status, a.text).to.equal(429);
           expect(a.body.error).to.equal('too_many_attempts');
           expect(a.headers.get('retry-after')).to.equal(null);
@@ -250,7 +250,7 @@ for (const mode of ['memory', 'redis'] as const) {
         const backup = await user.post('/2fa/verify', { json: { code: backupCodes[0] } });
         expect(backup.status, backup.text).to.equal(200);
         expect(backup.body.method).to.equal('backup');
-        const totp = await (await ex.login('alice')).post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+        const totp = await (await ex.login('alice')).post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
         expect(totp.status, totp.text).to.equal(200);
         expect(totp.body.method).to.equal('totp');
       });

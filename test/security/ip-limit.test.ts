@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import type { TwoFactorOptions } from '../../src/index.ts';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -93,12 +93,12 @@ for (const mode of ['memory', 'redis'] as const) {
       const started = await bob.verified.post('/2fa/setup', { json: { name: 'Tablet' } });
       expect(started.status, started.text).to.equal(201);
       const refused = [
-        await alice.attacker.post('/2fa/verify', { json: { code: codeAt(alice.secret, 0) } }),
+        await alice.attacker.post('/2fa/verify', { json: { code: await codeWithTimeLeft(alice.secret, 0) } }),
         await alice.attacker.post('/2fa/verify', { json: { code: alice.backupCodes[0] } }),
-        await bob.verified.post('/2fa/step-up', { json: { code: codeAt(bob.secret, 0) } }),
-        await bob.verified.post('/2fa/backup-codes', { json: { code: codeAt(bob.secret, 0) } }),
-        await bob.verified.post('/2fa/disable', { json: { code: codeAt(bob.secret, 0) } }),
-        await bob.verified.post('/2fa/setup/confirm', { json: { enrolmentId: started.body.enrolmentId, code: codeAt(started.body.secret, 0) } }),
+        await bob.verified.post('/2fa/step-up', { json: { code: await codeWithTimeLeft(bob.secret, 0) } }),
+        await bob.verified.post('/2fa/backup-codes', { json: { code: await codeWithTimeLeft(bob.secret, 0) } }),
+        await bob.verified.post('/2fa/disable', { json: { code: await codeWithTimeLeft(bob.secret, 0) } }),
+        await bob.verified.post('/2fa/setup/confirm', { json: { enrolmentId: started.body.enrolmentId, code: await codeWithTimeLeft(started.body.secret, 0) } }),
         await admin.verified.put('/2fa/admin/policy', { json: { requireAll: false, password: 'admin-password' } }),
       ];
       for (const [i, r] of refused.entries()) {
@@ -128,10 +128,10 @@ for (const mode of ['memory', 'redis'] as const) {
         const r = await (await e.login('alice')).post('/2fa/verify', { json: { code } });
         expect(r.status, r.text).to.equal(200);
       }
-      expect((await (await e.login('bob')).post('/2fa/verify', { json: { code: codeAt(bob.secret, 0) } })).status).to.equal(200);
-      expect((await bob.verified.post('/2fa/step-up', { json: { code: codeAt(bob.secret, 1) } })).status).to.equal(200);
+      expect((await (await e.login('bob')).post('/2fa/verify', { json: { code: await codeWithTimeLeft(bob.secret, 0) } })).status).to.equal(200);
+      expect((await bob.verified.post('/2fa/step-up', { json: { code: await codeWithTimeLeft(bob.secret, 1) } })).status).to.equal(200);
       const started = await bob.verified.post('/2fa/setup', { json: { name: 'Tablet' } });
-      const linked = await bob.verified.post('/2fa/setup/confirm', { json: { enrolmentId: started.body.enrolmentId, code: codeAt(started.body.secret, 0) } });
+      const linked = await bob.verified.post('/2fa/setup/confirm', { json: { enrolmentId: started.body.enrolmentId, code: await codeWithTimeLeft(started.body.secret, 0) } });
       expect(linked.status, linked.text).to.equal(200);
       for (let i = 0; i < 2; i++) {
         const r = await admin.verified.put('/2fa/admin/policy', { json: { requireAll: false, password: 'admin-password' } });

@@ -8,8 +8,9 @@
  */
 import { expect } from 'chai';
 import { startCarelessApp, copyOf, type CarelessApp, type CarelessOptions } from '../support/careless-app.ts';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
+import { waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 
 /** A password-only session of a user with 2FA must be sent to the second factor, never served. */
@@ -62,7 +63,7 @@ describe('security: a second factor belongs to one login (an app that logs out w
           await app.login(browser);
           await expectNotVerified(browser, '/app');
           // The real second factor still works for the new login.
-          expect((await browser.post('/2fa/verify', { json: { code: codeAt(secret, 1) } })).status).to.equal(200);
+          expect((await browser.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 1) } })).status).to.equal(200);
           expect((await browser.get('/app', { accept: 'json' })).status).to.equal(200);
         });
       }
@@ -77,9 +78,11 @@ describe('security: a second factor belongs to one login (an app that logs out w
       it('a request in flight at logout writes nothing back: the gate does not write the session when it only reads', async () => {
         const { browser } = await verifiedLogin();
         const copy = copyOf(browser);
-        const slow = copy.get('/slow?ms=400', { accept: 'json' });
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Held inside the app's route (past the gate) until the logout is done, however slow the machine.
+        const slow = copy.get('/slow?hold=1', { accept: 'json' });
+        await waitUntil(async () => app.heldRequests() === 1, 10_000, 5);
         await browser.get('/logout');
+        app.releaseHeld();
         const finished = await slow;
         expect(finished.status).to.equal(200);
         expect(finished.headers.getSetCookie().join('\n'), 'no session cookie written by a read-only request').not.to.include('careless.sess=');
@@ -134,7 +137,7 @@ describe('security: the example app (its own logout, a session store that does n
       await slow;
       await ex.login('alice').then(async (again) => {
         await expectNotVerified(again, '/dashboard');
-        expect((await again.post('/2fa/verify', { json: { code: codeAt(secret, 1) } })).status).to.equal(200);
+        expect((await again.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 1) } })).status).to.equal(200);
       });
       await expectNotVerified(copy, '/dashboard');
     });

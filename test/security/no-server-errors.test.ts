@@ -20,7 +20,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -201,7 +201,7 @@ describe('no server errors: a paused Redis (SIGSTOP) is 503 store_unavailable wi
     const took = await waitUntil(async () => (await verified.get('/dashboard')).status === 200, RECOVER_WITHIN_MS);
     expect(took).to.be.below(RECOVER_WITHIN_MS);
     expect((await ex.client().post('/login', { json: { username: 'bob', password: 'bob-password' } })).status).to.equal(200);
-    const res = await half.post('/2fa/verify', { json: { code: codeAt(secret, 1) } });
+    const res = await half.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 1) } });
     expect(res.status, res.text).to.equal(200);
   });
 });

@@ -4,7 +4,7 @@
  * `GET /2fa` lists no devices, no last-use times and no backup-code count.
  */
 import { expect } from 'chai';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 
 describe('security: GET /2fa from a password-only session', () => {
   let ex: RunningExample;
@@ -26,7 +26,7 @@ describe('security: GET /2fa from a password-only session', () => {
     expect(before.body.session).to.deep.equal({ verified: false, verifiedAt: null, method: null });
     expect(before.text).not.to.include('Work phone');
 
-    expect((await half.post('/2fa/verify', { json: { code: codeAt(secret, 0) } })).status).to.equal(200);
+    expect((await half.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } })).status).to.equal(200);
     const after = await half.get('/2fa', { accept: 'json' });
     expect(after.body.devices.map((d: { name: string }) => d.name)).to.deep.equal(['Work phone']);
     expect(after.body.backupCodesRemaining).to.equal(10);

@@ -19,7 +19,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRedisClient, SecretBox } from '../../src/index.ts';
-import { codeAt, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { sleep, storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -76,7 +76,7 @@ describe('Redis outage: fail closed, recover without a restart, keep replay stat
       await storeReady(ex.app.tf.service);
       const verified = await ex.login('alice');
       const { secret } = await enrol(verified);
-      actors.push({ name, sessionsInRedis, ex, secret, verified, halfA: await ex.login('alice'), halfB: await ex.login('alice'), usedCode: codeAt(secret, 0) });
+      actors.push({ name, sessionsInRedis, ex, secret, verified, halfA: await ex.login('alice'), halfB: await ex.login('alice'), usedCode: await codeWithTimeLeft(secret, 0) });
     }
   });
 
@@ -109,7 +109,7 @@ describe('Redis outage: fail closed, recover without a restart, keep replay stat
     await redis.kill();
     for (const a of actors) {
       for (let attempt = 0; attempt < 4; attempt++) {
-        const res = await timedVerify(a.halfB, codeAt(a.secret, 1));
+        const res = await timedVerify(a.halfB, await codeWithTimeLeft(a.secret, 1));
         expect(res.ms, `${a.name}, attempt ${attempt}`).to.be.below(FAIL_CLOSED_WITHIN_MS);
         // The package's answer, or (sessions in the dead Redis) the example's
         // own mapping of the session store's failure to the same 503.
@@ -151,7 +151,7 @@ describe('Redis outage: fail closed, recover without a restart, keep replay stat
       expect(took, a.name).to.be.below(RECOVER_WITHIN_MS);
 
       // A code never used works again, with no restart of the app.
-      const fresh = await a.halfB.post('/2fa/verify', { json: { code: codeAt(a.secret, 1) } });
+      const fresh = await a.halfB.post('/2fa/verify', { json: { code: await codeWithTimeLeft(a.secret, 1) } });
       expect(fresh.status, `${a.name}: ${fresh.text}`).to.equal(200);
       // The session verified before the outage is still verified (sessions survived in AOF, or in memory).
       expect((await a.verified.get('/dashboard')).status, a.name).to.equal(200);

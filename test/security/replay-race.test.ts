@@ -10,7 +10,7 @@ import {
   createRedisClient, MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox,
   type RecordStore, type TwoFactorOptions,
 } from '../../src/index.ts';
-import { codeAt, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';
 import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
@@ -121,7 +121,7 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
     async function freshEnrolment(round: number): Promise<{ secret: string; backupCodes: string[] }> {
       await records.clearFactors(ALICE);
       const started = await ex.app.tf.service.startEnrolment(ALICE, 'alice', `Phone ${round}`, info);
-      const done = await ex.app.tf.service.confirmEnrolment(ALICE, started.enrolmentId, codeAt(started.secret, -1), info);
+      const done = await ex.app.tf.service.confirmEnrolment(ALICE, started.enrolmentId, await codeWithTimeLeft(started.secret, -1), info);
       return { secret: started.secret, backupCodes: done.backupCodes ?? [] };
     }
 
@@ -132,7 +132,7 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
     it(`stops a replay race: of ${SESSIONS} sessions sending one code at once exactly one gets in, ${ROUNDS} rounds`, async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const { secret } = await freshEnrolment(round);
-        const code = codeAt(secret, 0);
+        const code = await codeWithTimeLeft(secret, 0);
         const auditMark = ex.audit.length;
         const answers = await inParallel(SESSIONS, (i) => sessions[i]!.post('/2fa/verify', { json: { code } }));
         expect(tally(answers), `round ${round}`).to.deep.equal({ '200': 1, '401 invalid_code': SESSIONS - 1 });
@@ -153,7 +153,7 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
 
     it('stops a later replay: a code accepted once is refused in another session', async () => {
       const { secret } = await freshEnrolment(100);
-      const code = codeAt(secret, 0);
+      const code = await codeWithTimeLeft(secret, 0);
       const first = await sessions[0]!.post('/2fa/verify', { json: { code } });
       expect(first.status).to.equal(200);
       for (const attacker of [sessions[1]!, await ex.login('alice')]) {
@@ -167,9 +167,9 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
 
     it('stops an older code: after the code of step +1, the unused code of step 0 is refused', async () => {
       const { secret } = await freshEnrolment(101);
-      const newer = await sessions[0]!.post('/2fa/verify', { json: { code: codeAt(secret, 1) } });
+      const newer = await sessions[0]!.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 1) } });
       expect(newer.status).to.equal(200);
-      const older = await sessions[1]!.post('/2fa/verify', { json: { code: codeAt(secret, 0) } });
+      const older = await sessions[1]!.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(older.status).to.equal(401);
       expect(older.body.error).to.equal('invalid_code');
       sessions[0] = await ex.login('alice');

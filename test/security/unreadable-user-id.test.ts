@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { startCarelessApp, type CarelessApp } from '../support/careless-app.ts';
-import { codeAt, enrol } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol } from '../support/example-server.ts';
 
 describe('security: a user whose id cannot be read is refused (fail closed)', () => {
   let app: CarelessApp | undefined;
@@ -24,7 +24,7 @@ describe('security: a user whose id cannot be read is refused (fail closed)', ()
     const res = await browser.get('/app', { accept: 'json' });
     expect(res.status).to.equal(401);
     expect(res.body.error).to.equal('second_factor_required');
-    expect((await browser.post('/2fa/verify', { json: { code: codeAt(secret, 0) } })).status).to.equal(200);
+    expect((await browser.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } })).status).to.equal(200);
     expect((await browser.get('/app', { accept: 'json' })).status).to.equal(200);
   });
 

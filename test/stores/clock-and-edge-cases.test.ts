@@ -77,7 +77,26 @@ describe('store edge cases: skewed clocks, re-added devices, empty ids', functio
   // two-key command fails with CROSSSLOT.
   it('cluster: attemptTotp and resetUser work for the empty user id', async () => {
     const store = new RedisGuardStore(clusterClient!, { keyPrefix: prefix() });
-    expect(await store.attemptTotp('', [{ deviceId: 'd', step: 1 }], resolveLimits(), Date.now(), 60_000, true)).to.deep.include({ kind: 'accepted' });
+    const l = resolveLimits({ maxFailures: 3 });
+    const now = Date.now();
+    expect(await store.attemptTotp('', [{ deviceId: 'd', step: 1 }], l, now, 60_000, true)).to.deep.include({ kind: 'accepted' });
+    expect(await store.attemptTotp('', [{ deviceId: 'd', step: 1 }], l, now + 1, 60_000, false)).to.deep.include({ kind: 'rejected' });
+    for (let i = 0; i < 3; i++) await store.recordFailure('', l, now + 2 + i);
+    expect(await store.lockRemaining('', now + 10)).to.be.above(0);
+    // Someone else's state, which a reset of '' must not touch (no "every user" by an empty id).
+    expect(await store.attemptTotp('other', [{ deviceId: 'd', step: 1 }], l, now, 60_000, true)).to.deep.include({ kind: 'accepted' });
+    await store.recordFailure('other', l, now);
+
     await store.resetUser('');
+    // The failures and the lockout are gone, and the replayed step is accepted again.
+    expect(await store.lockRemaining('', now + 10)).to.equal(0);
+    expect(await store.attemptTotp('', [{ deviceId: 'd', step: 1 }], l, now + 10, 60_000, true)).to.deep.equal({ kind: 'accepted', deviceId: 'd', step: 1 });
+    // Two more failures of '' do not lock: the earlier three were cleared.
+    expect(await store.recordFailure('', l, now + 11)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+    expect(await store.recordFailure('', l, now + 12)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+    // The other user's step is still spent, and their failure still counts (two more lock them).
+    expect(await store.attemptTotp('other', [{ deviceId: 'd', step: 1 }], l, now + 13, 60_000, false)).to.deep.include({ kind: 'rejected' });
+    await store.recordFailure('other', l, now + 14);
+    expect(await store.recordFailure('other', l, now + 15)).to.deep.equal({ kind: 'rejected', lockedForMs: l.lockoutMs });
   });
 });

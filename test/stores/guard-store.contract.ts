@@ -7,8 +7,19 @@ import { expect } from 'chai';
 import { resolveLimits } from '../../src/core/limits.ts';
 import type { GuardStore, PendingEnrolment, StepCandidate } from '../../src/stores/types.ts';
 import type { StoreHandle } from './record-store.contract.ts';
+import { waitUntil } from '../support/parallel.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * TTLs of the expiry tests: state written with it must still be there when
+ * read right after (on a loaded machine too), then is polled until it goes.
+ */
+const SHORT_TTL_MS = 1_000;
+/** How long expired state may linger before the poll gives up. */
+const EXPIRY_WITHIN_MS = SHORT_TTL_MS + 5_000;
+/** Clock reads of two processes (Node, Redis) around one instant. */
+const CLOCK_SLACK_MS = 5;
 
 /** Long enough that nothing expires during a test, as the service computes it for window 1. */
 const STEP_TTL = 3 * 30_000 + 30_000;
@@ -69,11 +80,11 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
       });
 
       it('forgets an enrolment at its expiresAt', async () => {
-        const e = enrolment('u', 'e1', Date.now() + 250);
+        const e = enrolment('u', 'e1', Date.now() + SHORT_TTL_MS);
         await store.saveEnrolment(e);
         expect(await store.getEnrolment('u', 'e1')).to.deep.equal(e);
-        await sleep(350);
-        expect(await store.getEnrolment('u', 'e1')).to.equal(null);
+        await waitUntil(async () => (await store.getEnrolment('u', 'e1')) === null, EXPIRY_WITHIN_MS, 25);
+        expect(Date.now()).to.be.at.least(e.expiresAt - CLOCK_SLACK_MS);
       });
     });
 
@@ -128,10 +139,11 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
 
       it('forgets the steps after stepTtlMs', async () => {
         const now = Date.now();
-        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, now, 200, true)).to.deep.include({ kind: 'accepted' });
-        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, now, 200, false)).to.deep.include({ kind: 'rejected' });
-        await sleep(300);
-        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, Date.now(), 200, true)).to.deep.include({ kind: 'accepted' });
+        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, now, SHORT_TTL_MS, true)).to.deep.include({ kind: 'accepted' });
+        expect(await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, now, SHORT_TTL_MS, false)).to.deep.include({ kind: 'rejected' });
+        // Probes that are not counted as failures, until the step is accepted again.
+        await waitUntil(async () => (await store.attemptTotp('u', [{ deviceId: 'd1', step: S }], LIMITS, Date.now(), SHORT_TTL_MS, false)).kind === 'accepted', EXPIRY_WITHIN_MS, 25);
+        expect(Date.now()).to.be.at.least(now + SHORT_TTL_MS - CLOCK_SLACK_MS);
       });
     });
 
@@ -306,7 +318,9 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         const now = Date.now();
         await fail('u', now, limits);
         await fail('u', now + 1, limits);
-        await sleep(300);
+        // Nothing is checked before the wait, so a slow machine cannot fail it; after it, the
+        // history is certainly past its memory (a timer never fires more than 1 ms early).
+        await sleep(200 + 100);
         const later = Date.now();
         expect(await fail('u', later, limits)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
         expect(await fail('u', later + 1, limits)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
@@ -392,12 +406,14 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
       });
 
       it('starts over ipWindowMs after the first counted attempt', async () => {
-        const limits = resolveLimits({ ipMaxFailures: 2, ipWindowMs: 200 });
+        const limits = resolveLimits({ ipMaxFailures: 2, ipWindowMs: SHORT_TTL_MS });
+        const first = Date.now();
         await store.countIpAttempt('203.0.113.10', limits);
         await store.countIpAttempt('203.0.113.10', limits);
         expect((await store.countIpAttempt('203.0.113.10', limits)).kind).to.equal('refused');
-        await sleep(300);
-        expect(await store.countIpAttempt('203.0.113.10', limits)).to.deep.equal({ kind: 'counted' });
+        // A refused attempt is not counted: poll until the window starts over.
+        await waitUntil(async () => (await store.countIpAttempt('203.0.113.10', limits)).kind === 'counted', EXPIRY_WITHIN_MS, 25);
+        expect(Date.now()).to.be.at.least(first + SHORT_TTL_MS - CLOCK_SLACK_MS);
       });
     });
   });

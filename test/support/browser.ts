@@ -13,6 +13,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { PNG } from 'pngjs';
 import * as jsqrModule from 'jsqr';
 import { generateCode } from '../../src/core/totp.ts';
+import { codeWithTimeLeft, realNow } from './clock.ts';
 
 export type Viewport = 'phone' | 'desktop';
 
@@ -206,9 +207,26 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-/** The TOTP code of `secret` `offsetSteps` steps (30 s) from now. */
+/** The TOTP code of `secret` `offsetSteps` steps (30 s) from now, without waiting: for codes to avoid. */
 export function totp(secret: string, offsetSteps = 0): string {
-  return generateCode(secret, Date.now() + offsetSteps * 30_000);
+  return generateCode(secret, realNow() + offsetSteps * 30_000);
+}
+
+/**
+ * Time a browser step may take between reading a code and the server
+ * checking it (typing, clicking, a page load), on a loaded machine too.
+ */
+export const BROWSER_CODE_TIME_LEFT_MS = 6_000;
+
+/**
+ * Mocha timeout of a browser test or hook: a journey may wait once for a
+ * fresh TOTP step (`typedCode`) and runs on loaded CI machines.
+ */
+export const BROWSER_TEST_TIMEOUT_MS = 60_000;
+
+/** The code a person types into a page now: `codeWithTimeLeft`, with the margin a browser step needs. */
+export function typedCode(secret: string, offsetSteps = 0): Promise<string> {
+  return codeWithTimeLeft(secret, offsetSteps, BROWSER_CODE_TIME_LEFT_MS);
 }
 
 /** A 6-digit code that is none of the codes accepted around now (±2 steps). */

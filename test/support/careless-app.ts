@@ -44,6 +44,10 @@ export interface CarelessApp {
   client(): HttpClient;
   /** Logs in with the password only (form post, as the login page does). */
   login(client?: HttpClient): Promise<HttpClient>;
+  /** How many `GET /slow?hold=1` requests are inside the route, waiting for `releaseHeld()`. */
+  heldRequests(): number;
+  /** Lets every held `GET /slow?hold=1` request finish. */
+  releaseHeld(): void;
   stop(): Promise<void>;
 }
 
@@ -123,9 +127,12 @@ export async function startCarelessApp(o: CarelessOptions): Promise<CarelessApp>
     if (!ctx.isAuthenticated()) return ctx.redirect('/login');
     ctx.body = { secret: 'the app', user: (ctx.state.user as AppUser).username };
   });
-  // A request that is still running when the user logs out elsewhere.
+  // A request that is still running when the user logs out elsewhere: for
+  // `ms`, or (`hold=1`) until the test releases it.
+  const held: (() => void)[] = [];
   router.get('/slow', async (ctx) => {
-    await new Promise((resolve) => setTimeout(resolve, Number(ctx.query.ms ?? 300)));
+    if (ctx.query.hold) await new Promise<void>((resolve) => { held.push(resolve); });
+    else await new Promise((resolve) => setTimeout(resolve, Number(ctx.query.ms ?? 300)));
     ctx.body = { slow: true };
   });
   app.use(router.routes());
@@ -137,12 +144,17 @@ export async function startCarelessApp(o: CarelessOptions): Promise<CarelessApp>
   return {
     url, tf, logs,
     client: () => new HttpClient(url),
+    heldRequests: () => held.length,
+    releaseHeld() {
+      for (const release of held.splice(0)) release();
+    },
     async login(client = new HttpClient(url)) {
       const res = await client.post('/login', { form: { username: 'carol', password: 'carol-pw' } });
       if (res.status !== 302 || res.headers.get('location') !== '/app') throw new Error(`login failed: ${res.status} ${res.headers.get('location')}`);
       return client;
     },
     async stop() {
+      for (const release of held.splice(0)) release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis?.disconnect();

@@ -7,6 +7,9 @@ import type { Server } from 'node:http';
 import { createExampleApp, type ExampleOptions } from '../../examples/basic/app.ts';
 import { generateCode, SecretBox, type AuditEvent } from '../../src/index.ts';
 import { HttpClient } from './http-client.ts';
+import { codeWithTimeLeft, realNow, waitForTimeLeft } from './clock.ts';
+
+export { codeWithTimeLeft, waitForTimeLeft };
 
 export interface RunningExample {
   url: string;
@@ -48,16 +51,21 @@ export async function startExample(o: ExampleOptions = {}): Promise<RunningExamp
   };
 }
 
-/** The code of `secret` `offsetSteps` steps from now (-1, 0, 1 are inside the default window). */
+/**
+ * The code of `secret` `offsetSteps` steps from now (-1, 0, 1 are inside the
+ * default window), without waiting: for codes a test must avoid. A code the
+ * server must accept comes from `codeWithTimeLeft`, which never hands one
+ * out in the last seconds of its step.
+ */
 export function codeAt(secret: string, offsetSteps = 0): string {
-  return generateCode(secret, Date.now() + offsetSteps * 30_000);
+  return generateCode(secret, realNow() + offsetSteps * 30_000);
 }
 
 /** Logs in, links an authenticator and returns its secret; the session ends verified. */
 export async function enrol(client: HttpClient, name = 'Phone'): Promise<{ secret: string; deviceId: string; backupCodes: string[] }> {
   const setup = await client.post('/2fa/setup', { json: { name } });
   if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${setup.text}`);
-  const confirm = await client.post('/2fa/setup/confirm', { json: { enrolmentId: setup.body.enrolmentId, code: codeAt(setup.body.secret, -1) } });
+  const confirm = await client.post('/2fa/setup/confirm', { json: { enrolmentId: setup.body.enrolmentId, code: await codeWithTimeLeft(setup.body.secret, -1) } });
   if (confirm.status !== 200) throw new Error(`confirm failed: ${confirm.status} ${confirm.text}`);
   return { secret: setup.body.secret, deviceId: confirm.body.deviceId, backupCodes: confirm.body.backupCodes ?? [] };
 }

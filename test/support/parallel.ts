@@ -4,6 +4,7 @@
  * client cannot send.
  */
 import { generateCode } from '../../src/index.ts';
+import { realNow } from './clock.ts';
 import type { HttpClient, HttpResponse } from './http-client.ts';
 
 export function sleep(ms: number): Promise<void> {
@@ -35,7 +36,7 @@ export function tally(responses: HttpResponse[]): Record<string, number> {
  * step boundary or two while it runs.
  */
 export function wrongCodes(secret: string, n: number): string[] {
-  const now = Date.now();
+  const now = realNow();
   const near = new Set<string>();
   for (let k = -3; k <= 4; k++) near.add(generateCode(secret, now + k * 30_000));
   const out: string[] = [];

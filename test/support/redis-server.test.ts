@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';
 import { existsSync } from 'node:fs';
 import {
+  clusterPortCandidates,
+  ephemeralPortRange,
   freeClusterPort,
   freePort,
   startRedis,
@@ -19,6 +21,16 @@ describe('test/support/redis-server harness', function () {
       expect(p).to.be.a('number').above(0).and.not.equal(6379);
       const c = await freeClusterPort();
       expect(c).to.be.below(55_535).and.not.equal(6379);
+    });
+
+    it('keeps cluster node ports and their bus ports (+10000) out of the ephemeral range', async () => {
+      expect(clusterPortCandidates([32_768, 60_999])).to.deep.equal([[10_000, 22_767]]);
+      expect(clusterPortCandidates([49_152, 65_535])).to.deep.equal([[10_000, 39_151]]);
+      const [lo, hi] = ephemeralPortRange();
+      for (let i = 0; i < 5; i++) {
+        const c = await freeClusterPort();
+        for (const p of [c, c + 10_000]) expect(p < lo || p > hi, `${p} in ${lo}..${hi}`).to.equal(true);
+      }
     });
   });
 

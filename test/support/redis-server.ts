@@ -7,7 +7,7 @@
  * never chosen.
  */
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,14 +161,60 @@ const RESERVED_PORTS = new Set([6379, 16379, 26379]);
 /** Ports handed out by this process, so concurrent starts don't collide. */
 const handedOut = new Set<number>();
 
+/** Linux's ephemeral port range (outgoing connections take ports from it), or the usual default. */
+export function ephemeralPortRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi) && lo! > 0 && hi! >= lo!) return [lo!, hi!];
+  } catch {
+    // not Linux, or no /proc: assume the default below
+  }
+  return [32_768, 60_999];
+}
+
+/** Lowest node port considered: clear of the well-known and most registered service ports. */
+const CLUSTER_PORT_MIN = 10_000;
+
 /**
- * A free port `P` below 55535 such that `P + 10000` (the cluster bus port) is
- * also free. Picked at random from 20000..30999 so both P and P+10000 stay
- * below the usual Linux ephemeral range (32768+).
+ * The node ports `P` for which neither `P` nor its cluster bus port
+ * `P + 10000` is in the ephemeral range, where any outgoing connection of
+ * the machine (this test's own clients included) may take it at any moment.
+ */
+export function clusterPortCandidates(range = ephemeralPortRange()): [number, number][] {
+  const [lo, hi] = range;
+  const outside = (p: number) => p < lo || p > hi;
+  const intervals: [number, number][] = [];
+  let start: number | undefined;
+  for (let p = CLUSTER_PORT_MIN; p <= 65_535 - CLUSTER_BUS_OFFSET + 1; p++) {
+    const ok = p <= 65_535 - CLUSTER_BUS_OFFSET && outside(p) && outside(p + CLUSTER_BUS_OFFSET);
+    if (ok && start === undefined) start = p;
+    if (!ok && start !== undefined) {
+      intervals.push([start, p - 1]);
+      start = undefined;
+    }
+  }
+  return intervals;
+}
+
+/**
+ * A free port `P` such that `P + 10000` (the cluster bus port) is also
+ * free, both outside the ephemeral range (e.g. 10000..22767 for Linux's
+ * default 32768..60999). Falls back to any pair when the range leaves none.
  */
 export async function freeClusterPort(): Promise<number> {
+  let intervals = clusterPortCandidates();
+  if (intervals.length === 0) intervals = [[CLUSTER_PORT_MIN, 65_535 - CLUSTER_BUS_OFFSET]];
+  const total = intervals.reduce((n, [a, b]) => n + b - a + 1, 0);
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 11_000);
+    let k = Math.floor(Math.random() * total);
+    let port = 0;
+    for (const [a, b] of intervals) {
+      if (k <= b - a) {
+        port = a + k;
+        break;
+      }
+      k -= b - a + 1;
+    }
     const bus = port + CLUSTER_BUS_OFFSET;
     if (RESERVED_PORTS.has(port) || RESERVED_PORTS.has(bus)) continue;
     if (handedOut.has(port) || handedOut.has(bus)) continue;
@@ -454,8 +500,24 @@ async function clusterInfo(port: number): Promise<string> {
  * `redis-cli --cluster create`, and wait until every node reports
  * `cluster_state:ok`.
  */
-export async function startRedisCluster(opts: { startTimeoutMs?: number } = {}): Promise<RedisCluster> {
-  const timeout = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+export async function startRedisCluster(opts: { startTimeoutMs?: number; attempts?: number } = {}): Promise<RedisCluster> {
+  // A node or bus port taken between the probe and the start, or a cluster
+  // that does not form: start over on new ports.
+  const attempts = opts.attempts ?? CLUSTER_START_ATTEMPTS;
+  let lastErr: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await startClusterOnce(opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    } catch (err) {
+      lastErr = err;
+    }
+  }
+  throw new Error(`startRedisCluster: no cluster after ${attempts} attempts on fresh ports; last error: ${(lastErr as Error)?.message ?? String(lastErr)}`);
+}
+
+const CLUSTER_START_ATTEMPTS = 3;
+
+async function startClusterOnce(timeout: number): Promise<RedisCluster> {
   const servers: RedisProcess[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(servers.map((s) => s.stop()));

@@ -36,7 +36,8 @@ interface HandMutant {
 export const LUA_MUTANTS: HandMutant[] = [
   // ATTEMPT: lock, hard cap, replay, counting, lockout and backoff.
   { script: 'ATTEMPT', from: "if lu > now then return {'locked'", to: "if lu > now + 1000000000000 then return {'locked'", means: 'a locked-out user is judged anyway' },
-  { script: 'ATTEMPT', from: 'if lu > now then', to: 'if lu >= now + 1 then', means: 'the lock ends one ms early' },
+  // Equivalent (times are integer ms: `lu >= now + 1` is `lu > now`); kept as a check of the runner.
+  { script: 'ATTEMPT', from: 'if lu > now then', to: 'if lu >= now + 1 then', means: 'the lock ends one ms early (equivalent: integer ms)' },
   { script: 'ATTEMPT', from: "if ARGV[10] == '1' and c >= tonumber(ARGV[7])", to: "if ARGV[10] == '1' and c > tonumber(ARGV[7])", means: 'one more TOTP guess past the hard cap' },
   { script: 'ATTEMPT', from: "if ARGV[10] == '1' and c >= tonumber(ARGV[7])", to: 'if c >= tonumber(ARGV[7])', means: 'the hard cap blocks backup codes too' },
   { script: 'ATTEMPT', from: "if ARGV[10] == '1' and c >= tonumber(ARGV[7]) then return {'capped', 0} end", to: '', means: 'no hard cap' },
@@ -100,6 +101,7 @@ export const KNOWN_MUTANTS: HandMutant[] = [
 const LUA_SPEC = [
   'test/stores',
   'test/security/failure-budget.test.ts',
+  'test/security/lockout-memory-expiry.test.ts',
   'test/security/ip-limit.test.ts',
   'test/security/replay-race.test.ts',
   'test/security/device-limit.test.ts',

@@ -9,8 +9,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -19,6 +17,7 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { Redis } from 'ioredis';
 import { SecretBox, twoFactor, type TwoFactorOptions } from '../../src/index.ts';
 import { HttpClient } from './http-client.ts';
+import { listenOnLoopback } from './listen.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -137,10 +136,7 @@ export async function startCarelessApp(o: CarelessOptions): Promise<CarelessApp>
   });
   app.use(router.routes());
 
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, url } = await listenOnLoopback(app);
   return {
     url, tf, logs,
     client: () => new HttpClient(url),

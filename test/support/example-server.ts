@@ -2,12 +2,11 @@
  * Starts the example app on a free loopback port, in memory or on a Redis
  * the test started, and gives logged-in clients and TOTP codes.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { createExampleApp, type ExampleOptions } from '../../examples/basic/app.ts';
 import { generateCode, SecretBox, type AuditEvent } from '../../src/index.ts';
 import { HttpClient } from './http-client.ts';
 import { codeWithTimeLeft, realNow, waitForTimeLeft } from './clock.ts';
+import { listenOnLoopback } from './listen.ts';
 
 export { codeWithTimeLeft, waitForTimeLeft };
 
@@ -30,10 +29,7 @@ export async function startExample(o: ExampleOptions = {}): Promise<RunningExamp
     twoFactor: { logger: () => {}, ...o.twoFactor },
   });
   await app.ready();
-  const server: Server = await new Promise((resolve) => {
-    const s = app.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, url } = await listenOnLoopback(app.app);
   return {
     url, audit, app,
     client: () => new HttpClient(url),

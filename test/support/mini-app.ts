@@ -5,14 +5,13 @@
  * unless asked for (so what the package reads itself is visible), the
  * in-memory stores, and the app's own routes given by the test.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import session from 'koa-session';
 import { generateCode, twoFactor, type TwoFactorOptions } from '../../src/index.ts';
 import { HttpClient } from './http-client.ts';
+import { listenOnLoopback } from './listen.ts';
 
 export interface MiniApp {
   url: string;
@@ -62,10 +61,7 @@ export async function startMiniApp(o: MiniAppOptions = {}): Promise<MiniApp> {
   const router = new Router();
   o.routes?.(router, tf);
   app.use(router.routes());
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, url } = await listenOnLoopback(app);
   return {
     url, tf, logs,
     async login(name) {

@@ -9,7 +9,7 @@ import { failed } from './factor-check.ts';
 import { withIpLimit } from './ip-limit.ts';
 import { lockedError, type ServiceContext } from './service-context.ts';
 import { DEFAULT_DEVICE_NAME, MAX_NAME_LENGTH, type RequestInfo } from './service-options.ts';
-import type { PendingEnrolment } from '../stores/types.ts';
+import type { PendingEnrolment } from './store-types.ts';
 
 export interface EnrolmentStarted {
   enrolmentId: string;

@@ -9,7 +9,7 @@ import { readCodeField } from './code-input.ts';
 import { withIpLimit } from './ip-limit.ts';
 import { lockedError, type ServiceContext } from './service-context.ts';
 import type { RequestInfo } from './service-options.ts';
-import type { AttemptOutcome, StepCandidate, UserRecord } from '../stores/types.ts';
+import type { AttemptOutcome, StepCandidate, UserRecord } from './store-types.ts';
 
 export interface FactorChecked {
   method: 'totp' | 'backup';

@@ -69,3 +69,6 @@ export function resolveLimits(o: LimitOptions = {}): ResolvedLimits {
 export function lockoutLength(k: number, l: ResolvedLimits): number {
   return Math.min(l.lockoutMs * 2 ** Math.max(0, k - 1), l.maxLockoutMs);
 }
+
+/** Clock skew between app servers (ms) the replay memory allows for: used time steps are kept this much longer than the window they are valid in. */
+export const STEP_TTL_SKEW_MS = 30_000;

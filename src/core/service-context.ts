@@ -6,11 +6,10 @@ import type { AuditEvent, AuditEventType, AuditHook } from './audit.ts';
 import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode, normalizeBackupCode } from './backup-codes.ts';
 import { parseEncryptionKeys, SecretBox } from './encryption.ts';
 import { isTwoFactorError, TwoFactorError } from './errors.ts';
-import { resolveLimits, type ResolvedLimits } from './limits.ts';
+import { resolveLimits, STEP_TTL_SKEW_MS, type ResolvedLimits } from './limits.ts';
 import { resolveTotpOptions, type ResolvedTotpOptions } from './totp.ts';
 import { DEFAULT_ENROLMENT_TTL_MS, DEFAULT_MAX_DEVICES, DEFAULT_STORE_TIMEOUT_MS, DEFAULT_VERIFIED_LOGIN_TTL_MS, type RequestInfo, type TwoFactorCoreOptions } from './service-options.ts';
-import type { GuardStore, RecordStore, UserRecord } from '../stores/types.ts';
-import { STEP_TTL_SKEW_MS } from '../stores/redis-keys.ts';
+import type { GuardStore, RecordStore, UserRecord } from './store-types.ts';
 
 export class ServiceContext {
   readonly records: RecordStore;

@@ -3,7 +3,7 @@ import type { AuditHook } from './audit.ts';
 import type { EncryptionKey } from './encryption.ts';
 import type { LimitOptions } from './limits.ts';
 import type { TotpOptions } from './totp.ts';
-import type { GuardStore, RecordStore } from '../stores/types.ts';
+import type { GuardStore, RecordStore } from './store-types.ts';
 
 /** A pending secret stays usable for 10 minutes: time to find the phone, not to forget the tab. */
 export const DEFAULT_ENROLMENT_TTL_MS = 10 * 60_000;

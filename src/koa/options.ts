@@ -8,7 +8,7 @@ import type { EncryptionKey } from '../core/encryption.ts';
 import type { LimitOptions } from '../core/limits.ts';
 import type { TotpOptions } from '../core/totp.ts';
 import type { RedisClient } from '../stores/redis-scripts.ts';
-import type { GuardStore, RecordStore } from '../stores/types.ts';
+import type { GuardStore, RecordStore } from '../core/store-types.ts';
 import type { Views } from '../../views/types.ts';
 import { LAYOUT_STYLE_SOURCE } from '../../views/layout.ts';
 

@@ -1,4 +1,4 @@
-export type * from './types.ts';
+export type * from '../core/store-types.ts';
 export { MemoryGuardStore } from './memory-guard-store.ts';
 export { MemoryRecordStore } from './memory-record-store.ts';
 export { RedisGuardStore, type RedisStoreOptions } from './redis-guard-store.ts';

@@ -7,7 +7,7 @@
  */
 import { addFailure, afterSuccess, emptyFailureState, refund, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
-import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from './types.ts';
+import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 interface Expiring<T> { value: T; expiresAt: number }
 

@@ -2,7 +2,7 @@
  * Durable records kept in process memory: for development and tests only —
  * everything is gone when the process exits.
  */
-import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
+import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 
 interface Entry {
   devices: Map<string, DeviceRecord>;

@@ -6,7 +6,7 @@
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
 import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
-import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from './types.ts';
+import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 export interface RedisStoreOptions {
   /** Prefix of every key; see src/stores/redis-keys.ts. */

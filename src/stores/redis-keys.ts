@@ -70,6 +70,3 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     policy: () => `${prefix}:policy`,
   };
 }
-
-/** Seconds of clock skew between app servers the replay memory allows for. */
-export const STEP_TTL_SKEW_MS = 30_000;

@@ -6,7 +6,7 @@
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
 import { ADD_DEVICE, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
 import type { RedisStoreOptions } from './redis-guard-store.ts';
-import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from './types.ts';
+import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 
 /** What is stored under `d:<id>`; name and last use live in their own fields. */
 type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'>;

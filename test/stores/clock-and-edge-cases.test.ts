@@ -10,7 +10,7 @@ import { MemoryGuardStore } from '../../src/stores/memory-guard-store.ts';
 import { MemoryRecordStore } from '../../src/stores/memory-record-store.ts';
 import { RedisGuardStore } from '../../src/stores/redis-guard-store.ts';
 import { RedisRecordStore } from '../../src/stores/redis-record-store.ts';
-import type { GuardStore, RecordStore } from '../../src/stores/types.ts';
+import type { GuardStore, RecordStore } from '../../src/core/store-types.ts';
 import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
 
 describe('store edge cases: skewed clocks, re-added devices, empty ids', function () {

@@ -51,7 +51,7 @@ import { resolveLimits, type ResolvedLimits } from '../../src/core/limits.ts';
 import { MemoryGuardStore } from '../../src/stores/memory-guard-store.ts';
 import { RedisGuardStore } from '../../src/stores/redis-guard-store.ts';
 import { redisKeys, type RedisKeys } from '../../src/stores/redis-keys.ts';
-import type { GuardStore, StartedLock, StepCandidate } from '../../src/stores/types.ts';
+import type { GuardStore, StartedLock, StepCandidate } from '../../src/core/store-types.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 
 const SEED = 0x2fa_0411;

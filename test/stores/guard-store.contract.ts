@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { resolveLimits } from '../../src/core/limits.ts';
-import type { GuardStore, PendingEnrolment, StepCandidate } from '../../src/stores/types.ts';
+import type { GuardStore, PendingEnrolment, StepCandidate } from '../../src/core/store-types.ts';
 import type { StoreHandle } from './record-store.contract.ts';
 import { waitUntil } from '../support/parallel.ts';
 

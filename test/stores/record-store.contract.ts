@@ -4,7 +4,7 @@
  * files call `recordStoreContract` with a factory.
  */
 import { expect } from 'chai';
-import type { DeviceRecord, RecordStore } from '../../src/stores/types.ts';
+import type { DeviceRecord, RecordStore } from '../../src/core/store-types.ts';
 
 export interface StoreHandle<S> {
   store: S;

@@ -3,7 +3,7 @@
  * its own database); `GuardStore` holds short-lived, security-deciding state
  * and must make `attemptTotp` atomic.
  */
-import type { ResolvedLimits } from '../core/limits.ts';
+import type { ResolvedLimits } from './limits.ts';
 
 /** One linked authenticator. */
 export interface DeviceRecord {

@@ -6,8 +6,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { TwoFactorError } from '../core/errors.ts';
-
-export const BODY_LIMIT = '16kb';
+import { UNREADABLE_BODY_MESSAGE } from '../core/error-classes.ts';
+import { BODY_LIMIT } from '../core/http/body-limits.ts';
 
 const parse = bodyParser({
   enableTypes: ['json', 'form'], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT,
@@ -15,15 +15,17 @@ const parse = bodyParser({
 });
 
 /**
- * Parses the body unless something upstream already did. Whatever goes
+ * The body, parsed unless something upstream already did. Whatever goes
  * wrong while reading it (malformed JSON, a bad or unknown
  * `Content-Encoding`, too large) is the client's doing: `invalid_input`.
  */
-export async function readBodyOnce(ctx: Context): Promise<void> {
-  if ((ctx.request as { body?: unknown }).body !== undefined) return;
+export async function readBody(ctx: Context): Promise<unknown> {
+  const request = ctx.request as { body?: unknown };
+  if (request.body !== undefined) return request.body;
   try {
     await parse(ctx, async () => {});
   } catch {
-    throw new TwoFactorError('invalid_input', {}, 'The request body could not be read.');
+    throw new TwoFactorError('invalid_input', {}, UNREADABLE_BODY_MESSAGE);
   }
+  return request.body;
 }

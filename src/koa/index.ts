@@ -1,18 +1,24 @@
 /**
- * `twoFactor(options)`: the gate, the routes and the service, ready to mount:
+ * `twoFactor(options)` for Koa: the gate, the routes and the service, ready
+ * to mount. A translation layer over the core (src/core/http); nothing is
+ * decided here.
  *
  *   const tf = twoFactor({ issuer: 'Acme', redis, encryptionKeys });
  *   app.use(session(...)); app.use(passport.session());
  *   app.use(tf.gate); app.use(tf.routes);
  */
 import type { Context, Middleware } from 'koa';
-import { csrfToken } from './csrf.ts';
+import type { TwoFactorOptionsFor } from '../config/options.ts';
+import { resolveOptions } from '../config/resolve-options.ts';
+import { csrfToken } from '../core/http/csrf.ts';
+import { gate } from '../core/http/gate.ts';
+import { createRouteDispatcher } from '../core/http/routes/index.ts';
+import { stepUp, type StepUpOptions } from '../core/http/step-up.ts';
 import type { TwoFactorService } from '../core/two-factor-service.ts';
-import { createGate } from './gate.ts';
-import type { TwoFactorOptions } from './options.ts';
-import { resolveOptions } from './resolve-options.ts';
-import { createRouter } from './routes/index.ts';
-import { createRequireStepUp, type StepUpOptions } from './require-step-up.ts';
+import { send, toHttpRequest } from './exchange.ts';
+
+/** The options of `twoFactor()`; callbacks receive the Koa context. */
+export type TwoFactorOptions = TwoFactorOptionsFor<Context>;
 
 export interface TwoFactor {
   /** Mount after session and passport: blocks half-logged-in sessions. */
@@ -29,18 +35,43 @@ export interface TwoFactor {
   csrfToken(ctx: Context): string;
 }
 
+const PROXY_WARNING = 'koa-two-factor: app.proxy is on without app.maxIpsCount, so ctx.ip is the leftmost X-Forwarded-For entry, which any client can set: the per-IP limit can be dodged. Set app.maxIpsCount to the number of proxies in front of the app.';
+
 export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
-  const r = resolveOptions(options);
-  const router = createRouter(r);
-  const dispatch = router.routes() as Middleware;
-  // The router would match every request of the app against every 2FA route;
-  // a prefix test first keeps the app's own requests at one string compare.
-  const routes: Middleware = (ctx, next) => (ctx.path === r.prefix || ctx.path.startsWith(`${r.prefix}/`) ? dispatch(ctx, next) : next());
+  const r = resolveOptions<Context>(options, (ctx) => ctx.state.user);
+  const request = (ctx: Context) => toHttpRequest(ctx, r.getUser);
+  const answerRoute = createRouteDispatcher(r);
+  let warnedProxy = false;
+
+  const gateMiddleware: Middleware = async (ctx, next) => {
+    if (!warnedProxy && ctx.app.proxy && !ctx.app.maxIpsCount) {
+      warnedProxy = true;
+      r.log(PROXY_WARNING);
+    }
+    const outcome = await gate(r, request(ctx));
+    if (outcome.answer) return send(ctx, outcome.answer);
+    await next();
+    await outcome.afterRequest();
+  };
+
+  const routes: Middleware = async (ctx, next) => {
+    const answer = await answerRoute(request(ctx));
+    if (!answer) return next();
+    send(ctx, answer);
+  };
+
   return {
-    gate: createGate(r), routes, service: r.service, requireStepUp: createRequireStepUp(r), prefix: r.prefix,
-    csrfToken: (ctx) => csrfToken(ctx, r.sessionKey),
+    gate: gateMiddleware,
+    routes,
+    service: r.service,
+    prefix: r.prefix,
+    requireStepUp: (o: StepUpOptions = {}): Middleware => async (ctx, next) => {
+      const refusal = await stepUp(r, request(ctx), o);
+      if (refusal) return send(ctx, refusal);
+      return next();
+    },
+    csrfToken: (ctx) => csrfToken(request(ctx), r.sessionKey),
   };
 }
 
-export type { TwoFactorOptions } from './options.ts';
-export type { StepUpOptions } from './require-step-up.ts';
+export type { StepUpOptions } from '../core/http/step-up.ts';

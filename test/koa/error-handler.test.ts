@@ -52,6 +52,7 @@ describe('koa/error-handler: twoFactorErrors()', () => {
     app = await appThrowing({
       lockout: () => new TwoFactorError('too_many_attempts', { retryAfter: 42 }),
       unauthenticated: () => new TwoFactorError('unauthenticated', { loginUrl: '/login' }),
+      verify: () => new TwoFactorError('second_factor_required', { verifyUrl: '/2fa/verify' }),
       timeout: () => new Error('Command timed out'),
       oom: () => new ReplyError("OOM command not allowed when used memory > 'maxmemory'."),
       zlib: () => Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR', errno: -3 }),
@@ -70,13 +71,20 @@ describe('koa/error-handler: twoFactorErrors()', () => {
   });
 
   it('answers a browser with a short page: the message, a link on, a strict CSP, no stack trace', async () => {
-    const res = await fetch(`${app.url}/throw/unauthenticated`, { headers: BROWSER });
+    const res = await fetch(`${app.url}/throw/verify`, { headers: BROWSER });
     expect(res.status).to.equal(401);
     expect(res.headers.get('content-type')).to.match(/^text\/html/);
     expect(res.headers.get('content-security-policy')).to.include("default-src 'none'");
     const text = await res.text();
-    expect(text).to.include('Log in first.').and.include('href="/login"');
+    expect(text).to.include(new TwoFactorError('second_factor_required').message).and.include('href="/2fa/verify"');
     expect(text).not.to.match(/\n\s+at /);
+  });
+
+  it('sends a browser without a user to the login page the error names', async () => {
+    const res = await fetch(`${app.url}/throw/unauthenticated`, { headers: BROWSER, redirect: 'manual' });
+    expect(res.status).to.equal(302);
+    expect(res.headers.get('location')).to.equal('/login');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
   });
 
   it('keeps the session cookie set before the failure, and drops the other headers', async () => {

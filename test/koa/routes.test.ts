@@ -3,15 +3,15 @@
  * secrets shown once, clear errors for stale or foreign enrolments.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 
-describe('koa routes', () => {
+describeEachExampleApp('2FA routes', (kind) => {
   let ex: RunningExample;
   const logs: string[] = [];
   const realLog = console.log;
 
   before(async () => {
-    ex = await startExample();
+    ex = await startExample({}, kind);
     console.log = (...args: unknown[]) => { logs.push(args.join(' ')); };
   });
   after(async () => {
@@ -46,7 +46,7 @@ describe('koa routes', () => {
   describe('CSRF on the 2FA routes: only this session\'s own token counts', () => {
     // Its own app: the tests of the enclosing describe (which run first) link bob's and alice's authenticators.
     let app: RunningExample;
-    before(async () => { app = await startExample(); });
+    before(async () => { app = await startExample({}, kind); });
     after(async () => { await app?.stop(); });
     /** A same-length token that is not the session's (one character changed). */
     const tweak = (token: string) => `${token[0] === 'A' ? 'B' : 'A'}${token.slice(1)}`;
@@ -109,7 +109,7 @@ describe('koa routes', () => {
 
   describe('the gate: only paths under the prefix are 2FA routes', () => {
     let own: RunningExample;
-    before(async () => { own = await startExample(); });
+    before(async () => { own = await startExample({}, kind); });
     after(async () => { await own?.stop(); });
 
     it('holds a password-only session of a 2FA user on /2faX, /2fa-admin and /2fa.json (JSON 401, a browser to verify)', async () => {
@@ -131,7 +131,7 @@ describe('koa routes', () => {
 
   describe('publicPaths: a string is one exact path, not a prefix', () => {
     let pub: RunningExample;
-    before(async () => { pub = await startExample({ twoFactor: { publicPaths: ['/public', /^\/open\/[a-z]+$/] } }); });
+    before(async () => { pub = await startExample({ twoFactor: { publicPaths: ['/public', /^\/open\/[a-z]+$/] } }, kind); });
     after(async () => { await pub?.stop(); });
 
     it('lets a password-only session of a 2FA user reach /public only, never /public/secret, /publicity or /public/', async () => {
@@ -179,7 +179,7 @@ describe('koa routes', () => {
   });
 
   it('lets an expired enrolment go', async () => {
-    const short = await startExample({ twoFactor: { enrolmentTtlMs: 200 } });
+    const short = await startExample({ twoFactor: { enrolmentTtlMs: 200 } }, kind);
     try {
       const c = await short.login('alice');
       const s = await c.post('/2fa/setup', { json: {} });

@@ -5,7 +5,7 @@
  * it strips) is refused.
  */
 import { expect } from 'chai';
-import { safeReturnTo } from '../../src/koa/negotiate.ts';
+import { safeReturnTo } from '../../src/core/http/return-to.ts';
 
 /** What a browser does with a Location header: resolve it against this page. */
 function hostAfterRedirect(location: string): string {

@@ -8,12 +8,12 @@
  * never a reason to keep a session verified.
  */
 import { expect } from 'chai';
-import type { Context } from 'koa';
 import { generateCode } from '../../src/index.ts';
 import type { SessionFacts } from '../../src/core/session-policy.ts';
 import type { TwoFactorService } from '../../src/core/two-factor-service.ts';
-import { SessionFactsCache } from '../../src/koa/session-facts.ts';
-import { sessionOf } from '../../src/koa/session-state.ts';
+import { SessionFactsCache } from '../../src/core/http/session-facts.ts';
+import { sessionOf } from '../../src/core/http/session-store.ts';
+import type { HttpRequest } from '../../src/core/http/types.ts';
 import { MemoryGuardStore } from '../../src/stores/memory-guard-store.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { enrolOver, startMiniApp, type MiniApp } from '../support/mini-app.ts';
@@ -175,6 +175,6 @@ describe('security: a guard store that cannot end a login is logged, and the ses
   });
 
   it('without a session middleware the package says what is missing', () => {
-    expect(() => sessionOf({} as Context)).to.throw('koa-two-factor needs a session middleware (koa-session) mounted before it');
+    expect(() => sessionOf({ session: () => null } as unknown as HttpRequest)).to.throw('koa-two-factor needs a session middleware (koa-session, express-session) mounted before it');
   });
 });

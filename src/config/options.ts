@@ -1,8 +1,9 @@
 /**
- * Options of `twoFactor()`: one type, a JSDoc line and a named default for
- * each field.
+ * Options of `twoFactor()`, the same for every adapter: one type, a JSDoc
+ * line and a named default for each field. `C` is the adapter's request
+ * object (a Koa `Context`, an Express `Request`), passed to the app's
+ * callbacks.
  */
-import type { Context } from 'koa';
 import type { AuditHook } from '../core/audit.ts';
 import type { EncryptionKey } from '../core/encryption.ts';
 import type { LimitOptions } from '../core/limits.ts';
@@ -10,7 +11,7 @@ import type { TotpOptions } from '../core/totp.ts';
 import type { RedisClient } from '../stores/redis-scripts.ts';
 import type { GuardStore, RecordStore } from '../core/store-types.ts';
 import type { Views } from '../../views/types.ts';
-import { LAYOUT_STYLE_SOURCE } from '../../views/layout.ts';
+export { DEFAULT_CONTENT_SECURITY_POLICY } from '../core/http/negotiate.ts';
 
 export const DEFAULT_PREFIX = '/2fa';
 export const DEFAULT_ISSUER = 'Koa app';
@@ -32,14 +33,7 @@ export const DEFAULT_STATE_CACHE_MS = 15_000;
  */
 export const DEFAULT_RECENT_VERIFICATION_MS = 5 * 60_000;
 
-/**
- * The pages load nothing from anywhere: no scripts, no other hosts; only the
- * layout's own inline stylesheet (by hash), inline SVG/data images, forms to
- * this origin, and no framing (clickjacking).
- */
-export const DEFAULT_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${LAYOUT_STYLE_SOURCE}; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
-
-export interface TwoFactorOptions {
+export interface TwoFactorOptionsFor<C> {
   /** Name shown in the authenticator app. Default `DEFAULT_ISSUER`. */
   issuer?: string | undefined;
   /** Where the 2FA routes are mounted. Default `DEFAULT_PREFIX` (`/2fa`). */
@@ -62,8 +56,8 @@ export interface TwoFactorOptions {
   totp?: TotpOptions | undefined;
   /** Failure budget and per-IP limit. Defaults in src/core/limits.ts. */
   limits?: LimitOptions | undefined;
-  /** The logged-in user, or a falsy value. Default `ctx.state.user`. */
-  getUser?: ((ctx: Context) => unknown) | undefined;
+  /** The logged-in user, or a falsy value. Default: Passport's (`ctx.state.user` on Koa, `req.user` on Express). */
+  getUser?: ((ctx: C) => unknown) | undefined;
   /**
    * A user's stable id (a string or number; an ObjectId works too). Default
    * `user.id`, else `user._id`. A user whose id is missing or unusable is
@@ -87,7 +81,7 @@ export interface TwoFactorOptions {
   /** See `DEFAULT_STATE_CACHE_MS`. */
   stateCacheMs?: number | undefined;
   /** Who may manage the 2FA policy (admin routes). Default: nobody. */
-  canManage?: ((user: any, ctx: Context) => boolean | Promise<boolean>) | undefined;
+  canManage?: ((user: any, ctx: C) => boolean | Promise<boolean>) | undefined;
   /** Checks an admin's own password to confirm each admin change. Required for the admin routes. */
   verifyPassword?: ((user: any, password: string) => boolean | Promise<boolean>) | undefined;
   /** The app's users for the admin list (`id`, `username`). Required for `GET /2fa/admin/users`. */

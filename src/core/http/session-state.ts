@@ -1,69 +1,48 @@
 /**
- * The 2FA namespace inside the app's session, read and written for the Koa
- * adapter; what it means is decided in src/core/session-policy.ts.
+ * The 2FA namespace inside the app's session, read and written through the
+ * adapter; what it means is decided in ../session-policy.ts.
  *
  * Reading never writes: only passing the second factor, an account change
  * that keeps this session verified, and the end of a login touch the session.
  */
-import type { Context } from 'koa';
 import {
   namespaceFor, newLoginId, taggedNamespace, verifiedNamespace, type SecondFactorSession, type SessionFacts, type VerifiedMethod,
-} from '../core/session-policy.ts';
-import type { Resolved } from './resolve-options.ts';
+} from '../session-policy.ts';
+import { sessionOf } from './session-store.ts';
+import type { HttpRequest, HttpSettings } from './types.ts';
 
-export type { SecondFactorSession as TwoFactorSession } from '../core/session-policy.ts';
-
-/** What koa-session (or a compatible middleware) puts on `ctx.session`. */
-export interface SessionLike {
-  [key: string]: unknown;
-  regenerate?: () => Promise<void>;
-}
-
-export function sessionOf(ctx: Context): SessionLike {
-  const session = (ctx as unknown as { session?: SessionLike | null }).session;
-  if (!session) throw new Error('koa-two-factor needs a session middleware (koa-session) mounted before it');
-  return session;
-}
-
-/** The session without throwing: null once the app has ended it (`ctx.session = null`). */
-function sessionIfAny(ctx: Context): SessionLike | null {
-  return (ctx as unknown as { session?: SessionLike | null }).session ?? null;
+/** This user's namespace, or undefined; never writes. */
+export function readState(req: HttpRequest, r: HttpSettings, uid: string): SecondFactorSession | undefined {
+  return namespaceFor(sessionOf(req)[r.sessionKey], uid);
 }
 
 /**
  * This user's namespace, created (with a fresh tag) the first time the gate
  * sees this login: the one write a read-only request makes, once per login.
  */
-export async function tagLogin(ctx: Context, r: Resolved, uid: string): Promise<SecondFactorSession> {
-  const existing = readState(ctx, r, uid);
+export async function tagLogin(req: HttpRequest, r: HttpSettings, uid: string): Promise<SecondFactorSession> {
+  const existing = readState(req, r, uid);
   if (existing) return existing;
   // Another user's namespace: that login ended without the gate seeing it.
-  await endSecondFactor(ctx, r);
+  await endSecondFactor(req, r);
   const tagged = taggedNamespace(uid);
-  sessionOf(ctx)[r.sessionKey] = tagged;
+  sessionOf(req)[r.sessionKey] = tagged;
   return tagged;
 }
 
-/** This user's namespace, or undefined; never writes. */
-export function readState(ctx: Context, r: Resolved, uid: string): SecondFactorSession | undefined {
-  return namespaceFor(sessionOf(ctx)[r.sessionKey], uid);
-}
-
 /** The stores' view of this session: cached for the gate, fresh for routes and privileged actions. */
-export function factsOf(r: Resolved, uid: string, s: SecondFactorSession | undefined, fresh: boolean): Promise<SessionFacts> {
+export function factsOf(r: HttpSettings, uid: string, s: SecondFactorSession | undefined, fresh: boolean): Promise<SessionFacts> {
   return fresh ? r.facts.fresh(uid, s) : r.facts.cached(uid, s);
 }
 
 /**
  * Marks the session as having passed the second factor: a new login id,
  * live server-side, and the session id rotated (session fixation).
- * koa-session keeps the data across `regenerate()`, so the namespace is
- * rewritten afterwards.
  */
-export async function markVerified(ctx: Context, r: Resolved, uid: string, method: VerifiedMethod, generation: number, now: number): Promise<void> {
+export async function markVerified(req: HttpRequest, r: HttpSettings, uid: string, method: VerifiedMethod, generation: number, now: number): Promise<void> {
   const login = newLoginId();
   await r.service.beginLogin(uid, login);
-  await adoptLogin(ctx, r, uid, login, method, generation, now);
+  await adoptLogin(req, r, uid, login, method, generation, now);
 }
 
 /**
@@ -72,7 +51,7 @@ export async function markVerified(ctx: Context, r: Resolved, uid: string, metho
  * verification costs no extra round trip; a login begun for a wrong code is
  * ended again (its id was never given to anyone).
  */
-export async function verifyLogin<T extends { method: VerifiedMethod; generation: number }>(ctx: Context, r: Resolved, uid: string, check: () => Promise<T>): Promise<T> {
+export async function verifyLogin<T extends { method: VerifiedMethod; generation: number }>(req: HttpRequest, r: HttpSettings, uid: string, check: () => Promise<T>): Promise<T> {
   const login = newLoginId();
   const [checked, began] = await Promise.allSettled([check(), r.service.beginLogin(uid, login)]);
   if (checked.status === 'rejected') {
@@ -80,32 +59,31 @@ export async function verifyLogin<T extends { method: VerifiedMethod; generation
     throw checked.reason;
   }
   if (began.status === 'rejected') throw began.reason;
-  await adoptLogin(ctx, r, uid, login, checked.value.method, checked.value.generation, Date.now());
+  await adoptLogin(req, r, uid, login, checked.value.method, checked.value.generation, Date.now());
   return checked.value;
 }
 
-async function adoptLogin(ctx: Context, r: Resolved, uid: string, login: string, method: VerifiedMethod, generation: number, now: number): Promise<void> {
-  const session = sessionOf(ctx);
-  const previous = readState(ctx, r, uid);
+async function adoptLogin(req: HttpRequest, r: HttpSettings, uid: string, login: string, method: VerifiedMethod, generation: number, now: number): Promise<void> {
+  const previous = readState(req, r, uid);
   r.facts.forget(uid, previous);
   if (previous?.login !== undefined) {
     // The session moves to the new login; the old one must not count for a copy of it.
     r.service.endLogin(uid, previous.login).catch((err: unknown) => r.log(`koa-two-factor: could not end the replaced login: ${String(err)}`));
   }
-  if (typeof session.regenerate === 'function') await session.regenerate();
-  session[r.sessionKey] = verifiedNamespace(uid, login, method, generation, now);
+  await req.regenerateSession();
+  sessionOf(req)[r.sessionKey] = verifiedNamespace(uid, login, method, generation, now);
 }
 
 /** After an action that bumped the generation or proved a fresh code: this session stays verified. */
-export function keepVerified(ctx: Context, r: Resolved, s: SecondFactorSession, change: { generation?: number; verifiedAt?: number }): void {
+export function keepVerified(req: HttpRequest, r: HttpSettings, s: SecondFactorSession, change: { generation?: number; verifiedAt?: number }): void {
   const next: SecondFactorSession = { ...s, ...change };
-  sessionOf(ctx)[r.sessionKey] = next;
+  sessionOf(req)[r.sessionKey] = next;
   r.facts.forget(next.uid, next);
 }
 
 /** The namespace as it is now, whoever it belongs to (to end it after the request). */
-export function currentNamespace(ctx: Context, r: Resolved): Partial<SecondFactorSession> | undefined {
-  const raw = sessionIfAny(ctx)?.[r.sessionKey];
+export function currentNamespace(req: HttpRequest, r: HttpSettings): Partial<SecondFactorSession> | undefined {
+  const raw = req.session()?.[r.sessionKey];
   return raw && typeof raw === 'object' ? (raw as Partial<SecondFactorSession>) : undefined;
 }
 
@@ -116,8 +94,8 @@ export function currentNamespace(ctx: Context, r: Resolved): Partial<SecondFacto
  * a request that was in flight) is no longer verified. A store that cannot
  * answer is logged: the session itself is cleared either way.
  */
-export async function endSecondFactor(ctx: Context, r: Resolved, ended = currentNamespace(ctx, r)): Promise<void> {
-  const session = sessionIfAny(ctx);
+export async function endSecondFactor(req: HttpRequest, r: HttpSettings, ended = currentNamespace(req, r)): Promise<void> {
+  const session = req.session();
   if (session && session[r.sessionKey] !== undefined) delete session[r.sessionKey];
   if (!ended || typeof ended.uid !== 'string') return;
   r.facts.forget(ended.uid, ended as SecondFactorSession);

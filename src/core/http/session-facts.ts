@@ -7,8 +7,8 @@
  * Within `stateCacheMs` a gated request costs no store call; after it, the
  * requests of one login that are in flight share one read.
  */
-import { factsCacheKey, type SecondFactorSession, type SessionFacts } from '../core/session-policy.ts';
-import type { TwoFactorService } from '../core/two-factor-service.ts';
+import { factsCacheKey, type SecondFactorSession, type SessionFacts } from '../session-policy.ts';
+import type { TwoFactorService } from '../two-factor-service.ts';
 
 /** Entries kept at most; the oldest go first. Bounds memory, not correctness. */
 export const SESSION_FACTS_CACHE_SIZE = 10_000;

@@ -1,0 +1,59 @@
+/**
+ * The two challenges that take a code: `verify` (the gate's, after the
+ * password) and `step-up` (sudo mode: refreshes the verification time of a
+ * session that already passed). Both pages are the verify view.
+ */
+import type { TwoFactorError } from '../../errors.ts';
+import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
+import { returnToOf } from '../return-to.ts';
+import { readState, verifyLogin } from '../session-state.ts';
+import { page, pageBase, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler } from './route-kit.ts';
+
+export type Challenge = 'verify' | 'step-up';
+
+const TITLES: Record<Challenge, string> = {
+  verify: 'Two-factor authentication',
+  'step-up': "Confirm it's you",
+};
+
+function challengePage({ req, r }: RouteCall, kind: Challenge, returnTo: string | undefined, err?: TwoFactorError, remaining?: number) {
+  return page(r, r.views.verify({
+    ...pageBase(req, r, returnTo, err),
+    action: `${r.prefix}/${kind}`,
+    title: TITLES[kind],
+    backupCodesRemaining: remaining,
+  }), err ? err.status : 200);
+}
+
+export function showChallenge(kind: Challenge): RouteHandler {
+  return async (call) => {
+    const { r } = call;
+    const user = requireUser(call);
+    if (call.json) {
+      // A bump elsewhere (disable, regeneration, removal) or a logout ends this session's verification, as in GET /2fa.
+      const { verified } = await verification(r, user);
+      return jsonAnswer({ verified, verifiedAt: verified ? new Date(user.session!.verifiedAt!).toISOString() : null });
+    }
+    const status = await r.service.status(user.uid);
+    return challengePage(call, kind, returnToOf(call.req.query), undefined, status.backupCodesRemaining);
+  };
+}
+
+export function answerChallenge(kind: Challenge): RouteHandler {
+  return async (call) => {
+    const { req, r, body } = call;
+    // Step-up from a password-only session is simply the first verification.
+    const { uid } = requireUser(call);
+    const returnTo = returnToOf(req.query, body);
+    let checked;
+    try {
+      checked = await verifyLogin(req, r, uid, () => r.service.checkSecondFactor(uid, body.code, requestInfo(req, kind)));
+    } catch (err) {
+      if (showOnPage(err, call.json)) return challengePage(call, kind, returnTo, err);
+      throw err;
+    }
+    if (!call.json) return redirectAnswer(returnTo ?? r.afterVerifyPath, 303);
+    const verifiedAt = readState(req, r, uid)!.verifiedAt!;
+    return jsonAnswer({ verified: true, method: checked.method, backupCodesRemaining: checked.backupCodesRemaining, verifiedAt: new Date(verifiedAt).toISOString() });
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The 2FA routes, declared once for every adapter, and their dispatcher:
+ * no-store caching, the body read once (an unreadable one is `invalid_input`),
+ * CSRF, the route, and every error through the one door.
+ */
+import { match, type MatchFunction } from 'path-to-regexp';
+import { toTwoFactorError } from '../../error-classes.ts';
+import { checkCsrf } from '../csrf.ts';
+import { defaultErrorPage, errorAnswer } from '../error-answer.ts';
+import { isUnder } from '../gate.ts';
+import { wantsJson } from '../negotiate.ts';
+import type { Answer, HttpRequest, HttpSettings } from '../types.ts';
+import * as account from './account.ts';
+import * as admin from './admin.ts';
+import { answerChallenge, showChallenge } from './challenge.ts';
+import { recordBody, type RouteHandler } from './route-kit.ts';
+import { confirmSetup, startSetup } from './setup.ts';
+import { status } from './status.ts';
+
+/** Method, path under the prefix, handler. HTML forms use the POST twins of PUT, PATCH and DELETE. */
+export const ROUTES: ReadonlyArray<readonly [string, string, RouteHandler]> = [
+  ['GET', '/', status],
+  ['GET', '/setup', startSetup],
+  ['POST', '/setup', startSetup],
+  ['POST', '/setup/confirm', confirmSetup],
+  ['GET', '/verify', showChallenge('verify')],
+  ['POST', '/verify', answerChallenge('verify')],
+  ['GET', '/step-up', showChallenge('step-up')],
+  ['POST', '/step-up', answerChallenge('step-up')],
+  ['POST', '/backup-codes', account.regenerateBackupCodes],
+  ['DELETE', '/devices/:id', account.removeDevice],
+  ['POST', '/devices/:id/remove', account.removeDevice],
+  ['PATCH', '/devices/:id', account.renameDevice],
+  ['POST', '/devices/:id/rename', account.renameDevice],
+  ['POST', '/disable', account.disable],
+  ['GET', '/admin/users', admin.listUsers],
+  ['PUT', '/admin/policy', admin.setPolicy],
+  ['POST', '/admin/policy', admin.setPolicy],
+  ['PUT', '/admin/users/required', admin.setRequired],
+  ['POST', '/admin/users/required', admin.setRequired],
+  ['POST', '/admin/users/:id/reset', admin.resetUser],
+];
+
+interface CompiledRoute { method: string; match: MatchFunction<Record<string, string>>; handle: RouteHandler }
+
+/** The routes of one mount prefix: `answer(req)` is null for a request that is not one of them. */
+export function createRouteDispatcher(r: HttpSettings) {
+  const compiled: CompiledRoute[] = ROUTES.map(([method, path, handle]) => ({
+    method, handle, match: match<Record<string, string>>(path === '/' ? r.prefix : `${r.prefix}${path}`, { decode: safeDecode }),
+  }));
+
+  function find(req: HttpRequest): { route: CompiledRoute; params: Record<string, string> } | null {
+    // One string compare for the app's own requests.
+    if (!isUnder(req.path, r.prefix)) return null;
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    for (const route of compiled) {
+      if (route.method !== method) continue;
+      const found = route.match(req.path);
+      if (found) return { route, params: found.params };
+    }
+    return null;
+  }
+
+  return async function answer(req: HttpRequest): Promise<Answer | null> {
+    const found = find(req);
+    if (!found) return null;
+    try {
+      // Whatever goes wrong reading the body is the client's doing: invalid_input, never a 500.
+      const raw = await req.readBody();
+      checkCsrf(req, recordBody(raw, false), r.sessionKey);
+      return await found.route.handle({ req, r, params: found.params, body: recordBody(raw), json: wantsJson(req) });
+    } catch (thrown) {
+      const err = toTwoFactorError(thrown);
+      if (!err) throw thrown;
+      return errorAnswer(req, err, { page: defaultErrorPage, contentSecurityPolicy: r.contentSecurityPolicy });
+    }
+  };
+}
+
+/** A path parameter that is not valid percent-encoding stays as sent (it then matches no device). */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,78 @@
+/** Small helpers every 2FA route uses. */
+import { TwoFactorError } from '../../errors.ts';
+import { isVerified, type SecondFactorSession, type SessionFacts } from '../../session-policy.ts';
+import type { RequestInfo } from '../../service-options.ts';
+import { csrfToken } from '../csrf.ts';
+import { pageAnswer } from '../negotiate.ts';
+import { factsOf, readState } from '../session-state.ts';
+import type { Answer, HttpRequest, HttpSettings } from '../types.ts';
+
+/** One call of a route: the request, the settings, the path parameters and the body. */
+export interface RouteCall {
+  req: HttpRequest;
+  r: HttpSettings;
+  params: Record<string, string>;
+  body: Record<string, unknown>;
+  /** The client wants JSON (else it is a browser: pages and redirects). */
+  json: boolean;
+}
+
+export type RouteHandler = (call: RouteCall) => Promise<Answer>;
+
+export interface RouteUser {
+  uid: string;
+  /** The user as the app gave it (for `accountName`, `canManage`). */
+  user: unknown;
+  /** This user's 2FA namespace in the session, if any. */
+  session: SecondFactorSession | undefined;
+}
+
+/** The logged-in user and their 2FA session state; `unauthenticated` without one. */
+export function requireUser({ req, r }: RouteCall): RouteUser {
+  const user = req.user();
+  const uid = r.userId(user);
+  if (uid === null) throw new TwoFactorError('unauthenticated', { loginUrl: r.loginPath });
+  return { uid, user, session: readState(req, r, uid) };
+}
+
+/** What the stores say now, and whether this login passed the second factor for it. */
+export async function verification(r: HttpSettings, user: RouteUser): Promise<{ facts: SessionFacts; verified: boolean }> {
+  const facts = await factsOf(r, user.uid, user.session, true);
+  return { facts, verified: isVerified(user.session, facts) };
+}
+
+/**
+ * A parsed body as a plain object. Nothing is `{}`; anything else (an array,
+ * a bare string) is `invalid_input` when `strict`, else `{}`.
+ */
+export function recordBody(raw: unknown, strict = true): Record<string, unknown> {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>;
+  if (!strict) return {};
+  throw new TwoFactorError('invalid_input', {}, 'The request body must be a JSON object or a form.');
+}
+
+export function requestInfo(req: HttpRequest, endpoint: string): RequestInfo {
+  return { ip: req.ip, endpoint };
+}
+
+export function page(r: HttpSettings, markup: string, status = 200): Answer {
+  return pageAnswer(markup, r.contentSecurityPolicy, status);
+}
+
+/** The fields every page gets. */
+export function pageBase(req: HttpRequest, r: HttpSettings, returnTo: string | undefined, err?: TwoFactorError) {
+  const retry = err?.details.retryAfter;
+  return {
+    prefix: r.prefix,
+    csrfToken: csrfToken(req, r.sessionKey),
+    returnTo,
+    error: err?.message,
+    retryAfterSeconds: typeof retry === 'number' ? retry : undefined,
+  };
+}
+
+/** A form's own error (wrong code, conflict…) is shown on its page; an outage or a missing user is not. */
+export function showOnPage(err: unknown, json: boolean): err is TwoFactorError {
+  return err instanceof TwoFactorError && err.code !== 'store_unavailable' && !json;
+}

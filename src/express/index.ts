@@ -1,0 +1,94 @@
+/**
+ * `twoFactor(options)` for Express 4 and 5 with express-session and Passport:
+ * the gate, the router and the service, ready to mount. A translation layer
+ * over the core (src/core/http); nothing is decided here.
+ *
+ *   const tf = twoFactor({ issuer: 'Acme', redis, encryptionKeys });
+ *   app.use(session(...)); app.use(passport.session());
+ *   app.use(tf.gate); app.use(tf.router);
+ *   ... the app's routes ...
+ *   app.use(twoFactorErrors());
+ */
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import type { TwoFactorOptionsFor } from '../config/options.ts';
+import { resolveOptions } from '../config/resolve-options.ts';
+import { csrfToken } from '../core/http/csrf.ts';
+import { createErrorHandling, type TwoFactorErrorsOptions } from '../core/http/error-handling.ts';
+import { gate } from '../core/http/gate.ts';
+import { createRouteDispatcher } from '../core/http/routes/index.ts';
+import { stepUp, type StepUpOptions } from '../core/http/step-up.ts';
+import type { TwoFactorService } from '../core/two-factor-service.ts';
+import { beforeResponseEnds, send, toHttpRequest } from './exchange.ts';
+
+/** The options of `twoFactor()`; callbacks receive the Express request. */
+export type ExpressTwoFactorOptions = TwoFactorOptionsFor<Request>;
+
+export interface ExpressTwoFactor {
+  /** Mount after express-session and `passport.session()`: blocks half-logged-in sessions. */
+  gate: RequestHandler;
+  /** The 2FA routes under the prefix: `app.use(tf.router)`. */
+  router: Router;
+  /** The framework-free service (for admin tools, tests, other adapters). */
+  service: TwoFactorService;
+  /** Middleware for privileged routes: active 2FA, verified (within `maxAge`). */
+  requireStepUp(options?: StepUpOptions): RequestHandler;
+  /** The mount prefix, e.g. `/2fa`. */
+  prefix: string;
+  /** This session's CSRF token, for the app's own forms behind `requireStepUp` (field `_csrf`). */
+  csrfToken(req: Request): string;
+}
+
+const PROXY_WARNING = "koa-two-factor: 'trust proxy' is true, so req.ip is the leftmost X-Forwarded-For entry, which any client can set: the per-IP limit can be dodged. Set 'trust proxy' to the number of proxies in front of the app.";
+
+export function twoFactor(options: ExpressTwoFactorOptions = {}): ExpressTwoFactor {
+  const r = resolveOptions<Request>(options, (req) => (req as { user?: unknown }).user);
+  const request = (req: Request, res: Response) => toHttpRequest(req, res, r.getUser);
+  const answerRoute = createRouteDispatcher(r);
+  let warnedProxy = false;
+
+  const gateHandler: RequestHandler = (req, res, next) => {
+    if (!warnedProxy && req.app.get('trust proxy') === true) {
+      warnedProxy = true;
+      r.log(PROXY_WARNING);
+    }
+    gate(r, request(req, res)).then((outcome) => {
+      if (outcome.answer) return send(res, outcome.answer);
+      beforeResponseEnds(res, outcome.afterRequest);
+      next();
+    }, next);
+  };
+
+  const router = Router();
+  router.use((req, res, next) => {
+    answerRoute(request(req, res)).then((answer) => (answer ? send(res, answer) : next()), next);
+  });
+
+  return {
+    gate: gateHandler,
+    router,
+    service: r.service,
+    prefix: r.prefix,
+    requireStepUp: (o: StepUpOptions = {}): RequestHandler => (req, res, next) => {
+      stepUp(r, request(req, res), o).then((refusal) => (refusal ? send(res, refusal) : next()), next);
+    },
+    csrfToken: (req) => csrfToken(request(req, req.res!), r.sessionKey),
+  };
+}
+
+/**
+ * The app's last middleware, so that nothing a client sends becomes a 500 and
+ * a store that does not answer is a 503 on every route, the app's own
+ * included. Errors that are not the package's go on to the next handler.
+ */
+export function twoFactorErrors(options: TwoFactorErrorsOptions = {}): ErrorRequestHandler {
+  const handle = createErrorHandling(options);
+  return (err, req, res, next) => {
+    const answer = res.headersSent ? null : handle(err, toHttpRequest(req, res, () => undefined));
+    if (!answer) return next(err);
+    // Nothing half-built by the failed handler goes out, but a session cookie set on the way stays.
+    for (const name of res.getHeaderNames()) if (name !== 'set-cookie') res.removeHeader(name);
+    send(res, answer);
+  };
+}
+
+export * from '../public.ts';

@@ -1,19 +1,19 @@
 // Mutation testing of the security-critical modules: `npm run test:mutation`.
 // Not part of `npm test`. How to read and extend it: docs/testing.md.
 //
-// One module or a few: npm run test:mutation -- --mutate src/koa/csrf.ts
+// One module or a few: npm run test:mutation -- --mutate src/core/http/csrf.ts
 // Re-run after adding tests, reusing earlier results: … -- --incremental
 
 /** The modules under mutation (a `:from-to` suffix limits a file to those lines). */
 export const MUTATE = [
   // CSRF and the return-to rule
-  'src/koa/csrf.ts',
-  'src/koa/negotiate.ts',
+  'src/core/http/csrf.ts',
+  'src/core/http/return-to.ts',
   // The gate and the session policy
-  'src/koa/gate.ts',
+  'src/core/http/gate.ts',
   'src/core/session-policy.ts',
-  'src/koa/session-state.ts',
-  'src/koa/session-facts.ts',
+  'src/core/http/session-state.ts',
+  'src/core/http/session-facts.ts',
   // The failure budget, in TypeScript and behind the Lua-backed stores
   'src/core/failure-budget.ts',
   'src/core/ip-limit.ts',
@@ -31,7 +31,7 @@ export const MUTATE = [
   // Enrolment limits
   'src/core/enrolment.ts',
   // Step-up
-  'src/koa/require-step-up.ts',
+  'src/core/http/step-up.ts',
 ];
 
 /** The tests that can kill them: everything but the browser and packaging suites (slow, and they cover nothing more here). */

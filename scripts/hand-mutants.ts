@@ -89,12 +89,12 @@ export const LUA_MUTANTS: HandMutant[] = [
 
 /** The defects issue 11 listed as once surviving the suite. */
 export const KNOWN_MUTANTS: HandMutant[] = [
-  { script: 'src/koa/csrf.ts', from: "if (sent && typeof expected === 'string' && equal(sent, expected)) return;", to: 'if (sent) return;', means: 'CSRF accepts any non-empty token' },
-  { script: 'src/koa/csrf.ts', from: "if (site && site !== 'same-origin' && site !== 'none') return false;", to: "if (ctx.get('origin') && site && site !== 'same-origin' && site !== 'none') return false;", means: 'CSRF ignores Sec-Fetch-Site when no Origin is sent' },
-  { script: 'src/koa/negotiate.ts', from: " || value.startsWith('/\\\\')", to: '', means: 'safeReturnTo no longer refuses /\\evil.example' },
-  { script: 'src/koa/routes/challenge.ts', from: 'ctx.redirect(returnTo ?? r.afterVerifyPath);', to: 'ctx.redirect(String(body.returnTo ?? ctx.query.returnTo ?? r.afterVerifyPath));', means: 'the verify route redirects to the raw returnTo after a right code' },
-  { script: 'src/koa/gate.ts', from: 'path.startsWith(`${prefix}/`)', to: 'path.startsWith(prefix)', means: 'the gate matches its prefix without the trailing /' },
-  { script: 'src/koa/gate.ts', from: "typeof p === 'string' ? p === path : p.test(path)", to: "typeof p === 'string' ? path.startsWith(p) : p.test(path)", means: 'publicPaths strings are matched as prefixes' },
+  { script: 'src/core/http/csrf.ts', from: "if (sent && typeof expected === 'string' && equal(sent, expected)) return;", to: 'if (sent) return;', means: 'CSRF accepts any non-empty token' },
+  { script: 'src/core/http/csrf.ts', from: "if (site && site !== 'same-origin' && site !== 'none') return false;", to: "if (req.header('origin') && site && site !== 'same-origin' && site !== 'none') return false;", means: 'CSRF ignores Sec-Fetch-Site when no Origin is sent' },
+  { script: 'src/core/http/return-to.ts', from: " || value.startsWith('/\\\\')", to: '', means: 'safeReturnTo no longer refuses /\\evil.example' },
+  { script: 'src/core/http/routes/challenge.ts', from: 'redirectAnswer(returnTo ?? r.afterVerifyPath, 303)', to: 'redirectAnswer(String(body.returnTo ?? req.query.returnTo ?? r.afterVerifyPath), 303)', means: 'the verify route redirects to the raw returnTo after a right code' },
+  { script: 'src/core/http/gate.ts', from: 'path.startsWith(`${prefix}/`)', to: 'path.startsWith(prefix)', means: 'the gate matches its prefix without the trailing /' },
+  { script: 'src/core/http/gate.ts', from: "typeof p === 'string' ? p === path : p.test(path)", to: "typeof p === 'string' ? path.startsWith(p) : p.test(path)", means: 'publicPaths strings are matched as prefixes' },
 ];
 
 /** The tests that run the Redis stores (the browser suites do not add any). */
@@ -123,18 +123,22 @@ const GROUPS = {
 const RUN_TIMEOUT_MS = 600_000;
 const ROOT = resolve(import.meta.dirname, '..');
 const LUA_FILE = 'src/stores/redis-scripts.ts';
+/** The record store's scripts live beside the guard store's. */
+const RECORD_SCRIPTS = new Set(['ADD_DEVICE', 'REMOVE_DEVICE', 'SET_DEVICE_FIELD', 'REPLACE_FIELDS']);
+const RECORD_LUA_FILE = 'src/stores/redis-record-scripts.ts';
 
 /** The text of one `export const NAME = script(`…`)` in the source. */
 function scriptBody(source: string, name: string): { start: number; end: number } {
   const head = `export const ${name} = script(\``;
   const start = source.indexOf(head);
-  if (start < 0) throw new Error(`no script ${name} in ${LUA_FILE}`);
+  if (start < 0) throw new Error(`no script ${name} in its file`);
   const end = source.indexOf('`);', start + head.length);
   return { start: start + head.length, end };
 }
 
 function fileOf(m: HandMutant): string {
-  return m.script.startsWith('src/') ? m.script : LUA_FILE;
+  if (m.script.startsWith('src/')) return m.script;
+  return RECORD_SCRIPTS.has(m.script) ? RECORD_LUA_FILE : LUA_FILE;
 }
 
 function mutate(source: string, m: HandMutant): string {

@@ -4,7 +4,8 @@
  * operators' section.
  */
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ADD_DEVICE, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD, runScript, type RedisClient } from './redis-scripts.ts';
+import { ADD_DEVICE, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD } from './redis-record-scripts.ts';
+import { runScript, type RedisClient } from './redis-scripts.ts';
 import type { RedisStoreOptions } from './redis-guard-store.ts';
 import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 

@@ -38,4 +38,10 @@ describe('package build', function () {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
     expect(JSON.parse(stdout)).to.deep.equal(['function', 'function', 'function', 'object']);
   });
+
+  it('loads the Express entry in plain Node: the same core, an Express router', async () => {
+    const script = `import(${JSON.stringify(join(out, 'src/express/index.js'))}).then((m) => { const tf = m.twoFactor({ logger: () => {} }); console.log(JSON.stringify([typeof tf.gate, typeof tf.router.use, typeof m.twoFactorErrors(), typeof m.TwoFactorService])); })`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout)).to.deep.equal(['function', 'function', 'function', 'function']);
+  });
 });

@@ -11,31 +11,21 @@
  */
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { TwoFactorOptionsFor } from '../config/options.ts';
+import type { TwoFactorApi } from '../config/two-factor-api.ts';
 import { resolveOptions } from '../config/resolve-options.ts';
 import { csrfToken } from '../core/http/csrf.ts';
 import { createErrorHandling, type TwoFactorErrorsOptions } from '../core/http/error-handling.ts';
 import { gate } from '../core/http/gate.ts';
 import { createRouteDispatcher } from '../core/http/routes/index.ts';
 import { stepUp, type StepUpOptions } from '../core/http/step-up.ts';
-import type { TwoFactorService } from '../core/two-factor-service.ts';
 import { beforeResponseEnds, send, toHttpRequest } from './exchange.ts';
 
 /** The options of `twoFactor()`; callbacks receive the Express request. */
 export type ExpressTwoFactorOptions = TwoFactorOptionsFor<Request>;
 
-export interface ExpressTwoFactor {
-  /** Mount after express-session and `passport.session()`: blocks half-logged-in sessions. */
-  gate: RequestHandler;
-  /** The 2FA routes under the prefix: `app.use(tf.router)`. */
+export interface ExpressTwoFactor extends TwoFactorApi<RequestHandler, Request> {
+  /** The 2FA routes under the prefix, an `express.Router`: `app.use(tf.router)`. */
   router: Router;
-  /** The framework-free service (for admin tools, tests, other adapters). */
-  service: TwoFactorService;
-  /** Middleware for privileged routes: active 2FA, verified (within `maxAge`). */
-  requireStepUp(options?: StepUpOptions): RequestHandler;
-  /** The mount prefix, e.g. `/2fa`. */
-  prefix: string;
-  /** This session's CSRF token, for the app's own forms behind `requireStepUp` (field `_csrf`). */
-  csrfToken(req: Request): string;
 }
 
 const PROXY_WARNING = "koa-two-factor: 'trust proxy' is true, so req.ip is the leftmost X-Forwarded-For entry, which any client can set: the per-IP limit can be dodged. Set 'trust proxy' to the number of proxies in front of the app.";

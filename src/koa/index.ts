@@ -9,30 +9,20 @@
  */
 import type { Context, Middleware } from 'koa';
 import type { TwoFactorOptionsFor } from '../config/options.ts';
+import type { TwoFactorApi } from '../config/two-factor-api.ts';
 import { resolveOptions } from '../config/resolve-options.ts';
 import { csrfToken } from '../core/http/csrf.ts';
 import { gate } from '../core/http/gate.ts';
 import { createRouteDispatcher } from '../core/http/routes/index.ts';
 import { stepUp, type StepUpOptions } from '../core/http/step-up.ts';
-import type { TwoFactorService } from '../core/two-factor-service.ts';
 import { send, toHttpRequest } from './exchange.ts';
 
 /** The options of `twoFactor()`; callbacks receive the Koa context. */
 export type TwoFactorOptions = TwoFactorOptionsFor<Context>;
 
-export interface TwoFactor {
-  /** Mount after session and passport: blocks half-logged-in sessions. */
-  gate: Middleware;
-  /** The 2FA routes under the prefix. */
+export interface TwoFactor extends TwoFactorApi<Middleware, Context> {
+  /** The 2FA routes under the prefix: `app.use(tf.routes)`. */
   routes: Middleware;
-  /** The framework-free service (for admin tools, tests, other adapters). */
-  service: TwoFactorService;
-  /** Middleware for privileged routes: active 2FA, verified (within `maxAge`). */
-  requireStepUp(options?: StepUpOptions): Middleware;
-  /** The mount prefix, e.g. `/2fa`. */
-  prefix: string;
-  /** This session's CSRF token, for the app's own forms behind `requireStepUp` (field `_csrf`). */
-  csrfToken(ctx: Context): string;
 }
 
 const PROXY_WARNING = 'koa-two-factor: app.proxy is on without app.maxIpsCount, so ctx.ip is the leftmost X-Forwarded-For entry, which any client can set: the per-IP limit can be dodged. Set app.maxIpsCount to the number of proxies in front of the app.';

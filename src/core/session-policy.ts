@@ -67,6 +67,21 @@ export function gateDecision(s: SecondFactorSession | undefined, facts: SessionF
   return 'pass';
 }
 
+/**
+ * May this session link another authenticator? Without active 2FA, yes. With
+ * it, only a verified login, and to start one the verification must be
+ * within `recentMs` or a fresh code must come along (`check-code`): a session
+ * left open on a shared computer must not be enough to link an attacker's phone.
+ */
+export type EnrolDecision = 'allow' | 'verify' | 'step-up' | 'check-code';
+
+export function enrolDecision(s: SecondFactorSession | undefined, facts: SessionFacts, starting: boolean, hasCode: boolean, recentMs: number, now: number): EnrolDecision {
+  if (facts.state !== 'active') return 'allow';
+  if (!isVerified(s, facts)) return 'verify';
+  if (!starting || now - s.verifiedAt <= recentMs) return 'allow';
+  return hasCode ? 'check-code' : 'step-up';
+}
+
 /** The namespace of a session that has just passed the second factor. */
 export function verifiedNamespace(uid: string, login: string, method: VerifiedMethod, generation: number, now: number): SecondFactorSession {
   return { uid, login, verifiedAt: now, method, generation };

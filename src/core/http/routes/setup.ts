@@ -7,26 +7,21 @@ import { TwoFactorError } from '../../errors.ts';
 import type { EnrolmentStarted } from '../../two-factor-service.ts';
 import { jsonAnswer } from '../negotiate.ts';
 import { returnToOf, withReturnTo } from '../return-to.ts';
-import { keepVerified, markVerified } from '../session-state.ts';
-import { page, pageBase, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteUser } from './route-kit.ts';
+import { enrolDecision } from '../../session-policy.ts';
+import { factsOf, keepVerified, markVerified } from '../session-state.ts';
+import { page, pageBase, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
 
-/**
- * A user with active 2FA adds a device only from a verified session, and to
- * start one the verification must be recent or a fresh `code` must come along.
- */
+/** Refuses, or checks the fresh code that `enrolDecision` asks for (see session-policy.ts). */
 async function allowedToEnrol(call: RouteCall, user: RouteUser, starting: boolean): Promise<void> {
   const { req, r, body } = call;
-  const { facts, verified } = await verification(r, user);
-  if (facts.state !== 'active') return;
-  const s = user.session;
-  if (!verified || !s) throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
-  if (!starting || Date.now() - s.verifiedAt! <= r.recentVerificationMs) return;
-  if (body.code !== undefined) {
+  const facts = await factsOf(r, user.uid, user.session, true);
+  const decision = enrolDecision(user.session, facts, starting, body.code !== undefined, r.recentVerificationMs, Date.now());
+  if (decision === 'verify') throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
+  if (decision === 'step-up') throw new TwoFactorError('step_up_required', { stepUpUrl: withReturnTo(`${r.prefix}/step-up`, `${r.prefix}/setup`) });
+  if (decision === 'check-code') {
     await r.service.checkSecondFactor(user.uid, body.code, requestInfo(req, 'setup'));
-    keepVerified(req, r, s, { verifiedAt: Date.now() });
-    return;
+    keepVerified(req, r, user.session!, { verifiedAt: Date.now() });
   }
-  throw new TwoFactorError('step_up_required', { stepUpUrl: withReturnTo(`${r.prefix}/step-up`, `${r.prefix}/setup`) });
 }
 
 function setupPage({ req, r }: RouteCall, user: RouteUser, e: EnrolmentStarted, returnTo: string | undefined, err?: TwoFactorError, status = 200) {

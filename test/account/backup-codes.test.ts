@@ -4,7 +4,7 @@
  * once and never again; 50 random bits each; counted down as they go.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally, wrongCodes } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -19,9 +19,9 @@ import {
  */
 const ROOMY_LIMITS = { maxFailures: 1000, hardCap: 100_000, ipMaxFailures: 0 };
 
-describe('account: backup codes', () => {
+describeEachExampleApp('account: backup codes', (kind) => {
   describe('logging in with them', () => {
-    const app = freshExample();
+    const app = freshExample(kind);
 
     it('logs in with a backup code: POST /2fa/verify answers method backup and 9 remaining', async () => {
       const { backupCodes } = await enrolled(app.ex, 'alice');
@@ -95,7 +95,7 @@ describe('account: backup codes', () => {
   });
 
   describe('regeneration', () => {
-    const app = freshExample(() => ({ twoFactor: { limits: ROOMY_LIMITS } }));
+    const app = freshExample(kind, () => ({ twoFactor: { limits: ROOMY_LIMITS } }));
 
     it('POST /2fa/backup-codes with a code returns 10 new codes and kills every old one', async () => {
       const { client, secret, backupCodes: old } = await enrolled(app.ex, 'alice');
@@ -143,7 +143,7 @@ describe('account: backup codes', () => {
   });
 
   describe('display and format', () => {
-    const app = freshExample();
+    const app = freshExample(kind);
 
     it('never shows a backup code again after display: not in GET /2fa, the account page or the verify page', async () => {
       const { client, secret, backupCodes: first } = await enrolled(app.ex, 'alice');
@@ -212,7 +212,7 @@ describe('account: backup codes', () => {
           redis = await startRedis();
           options = { ...options, redisUrl: redis.url };
         }
-        ex = await startExample(options);
+        ex = await startExample(options, kind);
         await storeReady(ex.app.tf.service);
       });
       after(async () => {

@@ -5,17 +5,17 @@
  * required account without one.
  */
 import { expect } from 'chai';
-import { codeAt, codeWithTimeLeft, startExample, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, describeEachExampleApp, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { wrongCodes } from '../support/parallel.ts';
 import { ALICE, addDevice, enrolled, freshExample, freshExampleOn, info, loginVerified, patch, sleep, status, verify } from './helpers.ts';
 
-describe('account: devices', () => {
+describeEachExampleApp('account: devices', (kind) => {
   describe('adding a second authenticator', () => {
     // Staleness comes from moving the clock past it, so a slow machine never
     // makes a fresh session stale (in-memory stores: see test/support/clock.ts).
     const RECENT_MS = 60_000;
-    const app = freshExample(() => ({ twoFactor: { recentVerificationMs: RECENT_MS, stateCacheMs: 0 } }));
+    const app = freshExample(kind, () => ({ twoFactor: { recentVerificationMs: RECENT_MS, stateCacheMs: 0 } }));
     afterEach(resetClock);
 
     it('needs a verified session, and after recentVerificationMs a fresh code in the body (else 403 step_up_required)', async () => {
@@ -61,7 +61,7 @@ describe('account: devices', () => {
   });
 
   describe('using, listing, renaming and removing', () => {
-    const app = freshExample(() => ({ twoFactor: { stateCacheMs: 0 } }));
+    const app = freshExample(kind, () => ({ twoFactor: { stateCacheMs: 0 } }));
 
     /** alice with "Phone" (A) and "Tablet" (B); both confirmed at step -1. */
     async function aliceWithTwo() {
@@ -216,7 +216,7 @@ describe('account: devices', () => {
   });
 
   describe('wrong codes on remove', () => {
-    const app = freshExample(() => ({ twoFactor: { stateCacheMs: 0, limits: { maxFailures: 3 } } }));
+    const app = freshExample(kind, () => ({ twoFactor: { stateCacheMs: 0, limits: { maxFailures: 3 } } }));
 
     it('answers 401 invalid_code and counts them in the budget login codes share', async () => {
       const a = await enrolled(app.ex, 'alice');
@@ -250,7 +250,7 @@ describe('account: devices', () => {
 
   for (const backend of ['in-memory stores', 'Redis'] as const) {
     describe(`removing both devices at once from two sessions (${backend})`, () => {
-      const fresh = freshExampleOn(backend);
+      const fresh = freshExampleOn(kind, backend);
       let ex: RunningExample;
       beforeEach(() => {
         ex = fresh.ex;

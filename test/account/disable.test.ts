@@ -4,12 +4,12 @@
  * 2FA for the user or for everyone.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp } from '../support/example-server.ts';
 import { wrongCodes } from '../support/parallel.ts';
 import { ALICE, enrolled, freshExample, info, loginVerified, status, verify } from './helpers.ts';
 
-describe('account: turning 2FA off', () => {
-  const app = freshExample(() => ({ twoFactor: { stateCacheMs: 0 } }));
+describeEachExampleApp('account: turning 2FA off', (kind) => {
+  const app = freshExample(kind, () => ({ twoFactor: { stateCacheMs: 0 } }));
 
   it('refuses a wrong code with 401 invalid_code and a missing one with 400; 2FA stays on', async () => {
     const { client, secret } = await enrolled(app.ex, 'alice');

@@ -4,7 +4,7 @@
  * and the backup-code format.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, startExample, type ExampleKind, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -21,13 +21,13 @@ export const BACKUP_CODE_FORMAT = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$
 export type ExampleOptions = NonNullable<Parameters<typeof startExample>[0]>;
 
 /**
- * Starts a fresh example app (its own in-memory stores, unless the options
- * name Redis) for each test of the calling `describe`, and stops it after.
+ * Starts a fresh example app of `kind` (its own in-memory stores, unless the
+ * options name Redis) for each test of the calling `describe`, and stops it after.
  */
-export function freshExample(options: () => ExampleOptions = () => ({})): { readonly ex: RunningExample } {
+export function freshExample(kind: ExampleKind, options: () => ExampleOptions = () => ({})): { readonly ex: RunningExample } {
   const holder: { ex: RunningExample | undefined } = { ex: undefined };
   beforeEach(async () => {
-    holder.ex = await startExample(options());
+    holder.ex = await startExample(options(), kind);
   });
   afterEach(async () => {
     await holder.ex?.stop();
@@ -45,7 +45,7 @@ export function freshExample(options: () => ExampleOptions = () => ({})): { read
  * Like `freshExample`, on the in-memory stores or on a Redis started for the
  * calling `describe` (emptied after each test), with `stateCacheMs: 0`.
  */
-export function freshExampleOn(backend: 'in-memory stores' | 'Redis'): { readonly ex: RunningExample } {
+export function freshExampleOn(kind: ExampleKind, backend: 'in-memory stores' | 'Redis'): { readonly ex: RunningExample } {
   let redis: RedisProcess | undefined;
   before(async () => {
     if (backend === 'Redis') redis = await startRedis();
@@ -53,7 +53,7 @@ export function freshExampleOn(backend: 'in-memory stores' | 'Redis'): { readonl
   after(async () => {
     await redis?.stop();
   });
-  const fresh = freshExample(() => ({ twoFactor: { stateCacheMs: 0 }, ...(redis ? { redisUrl: redis.url } : {}) }));
+  const fresh = freshExample(kind, () => ({ twoFactor: { stateCacheMs: 0 }, ...(redis ? { redisUrl: redis.url } : {}) }));
   beforeEach(async () => {
     await storeReady(fresh.ex.app.tf.service);
   });

@@ -5,7 +5,7 @@
  * again with the error and the error's status.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { wrongCodes } from '../support/parallel.ts';
 import { ALICE, BACKUP_CODE_FORMAT, addDevice, codesOnPage, csrfOf, enrolled, freshExample, info, loginVerified, status, verify } from './helpers.ts';
@@ -27,8 +27,8 @@ async function followToAccount(client: HttpClient, res: HttpResponse): Promise<s
   return page.text;
 }
 
-describe('account: HTML forms', () => {
-  const app = freshExample(() => ({ twoFactor: { stateCacheMs: 0 } }));
+describeEachExampleApp('account: HTML forms', (kind) => {
+  const app = freshExample(kind, () => ({ twoFactor: { stateCacheMs: 0 } }));
 
   it('remove (POST /2fa/devices/:id/remove): 303 to /2fa, the notice once, the device gone', async () => {
     const first = await enrolled(app.ex, 'alice');

@@ -7,13 +7,13 @@
  */
 import { expect } from 'chai';
 import { DEFAULT_STATE_CACHE_MS } from '../../src/index.ts';
-import { codeAt, codeWithTimeLeft, enrol, startExample, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, describeEachExampleApp, enrol, startExample, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { addDevice, freshExampleOn, enrolled, loginVerified, status, verify } from './helpers.ts';
 
 for (const backend of ['in-memory stores', 'Redis'] as const) {
-  describe(`account: other sessions of the user (${backend}, stateCacheMs 0)`, () => {
-    const fresh = freshExampleOn(backend);
+  describeEachExampleApp(`account: other sessions of the user (${backend}, stateCacheMs 0)`, (kind) => {
+    const fresh = freshExampleOn(kind, backend);
     let ex: RunningExample;
     beforeEach(() => {
       ex = fresh.ex;
@@ -111,7 +111,7 @@ for (const backend of ['in-memory stores', 'Redis'] as const) {
   });
 }
 
-describe('account: other sessions and the gate cache', () => {
+describeEachExampleApp('account: other sessions and the gate cache', (kind) => {
   let ex: RunningExample | undefined;
   afterEach(async () => {
     resetClock();
@@ -121,7 +121,7 @@ describe('account: other sessions and the gate cache', () => {
 
   it(`by default (stateCacheMs ${DEFAULT_STATE_CACHE_MS} ms) the gate may let B through for a while; the 2FA routes refuse B at once`, async () => {
     expect(DEFAULT_STATE_CACHE_MS).to.equal(15_000);
-    ex = await startExample();
+    ex = await startExample({}, kind);
     const a = await enrolled(ex, 'alice');
     const b = await loginVerified(ex, 'alice', await codeWithTimeLeft(a.secret, 0));
     expect((await b.get('/dashboard')).status).to.equal(200);
@@ -139,7 +139,7 @@ describe('account: other sessions and the gate cache', () => {
     // Long enough that no machine is slow enough to leave it by itself; the
     // clock is moved past it (in-memory stores: see test/support/clock.ts).
     const CACHE_MS = 60_000;
-    ex = await startExample({ twoFactor: { stateCacheMs: CACHE_MS } });
+    ex = await startExample({ twoFactor: { stateCacheMs: CACHE_MS } }, kind);
     const a = await enrolled(ex, 'alice');
     const b = await ex.login('alice');
     // Both codes now, so no wait for a time step falls inside the measured interval.

@@ -4,11 +4,11 @@
  */
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
+import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
-describe('browser: admin requires two-factor authentication for a user', function () {
+describeEachExampleApp('browser: admin requires two-factor authentication for a user', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   const journeys: Journey[] = [];
@@ -23,11 +23,11 @@ describe('browser: admin requires two-factor authentication for a user', functio
   for (const viewport of BOTH_VIEWPORTS) {
     describe(`at ${viewport} width`, () => {
       let ex: RunningExample;
-      before(async () => { ex = await startExample(); });
+      before(async () => { ex = await startExample({}, kind); });
       after(async () => { await ex?.stop(); });
 
       it('ticks bob, chooses Required, confirms with the password; bob then lands on setup', async () => {
-        const admin = await startJourney(browser, 'admin', viewport, ex.url);
+        const admin = await startJourney(browser, 'admin', viewport, ex);
         journeys.push(admin);
         const { page } = admin;
         await signIn(admin, 'admin');
@@ -59,7 +59,7 @@ describe('browser: admin requires two-factor authentication for a user', functio
         expect(await page.getByRole('row', { name: /\balice\b/ }).getByRole('cell').nth(2).innerText()).to.equal('Off');
         await admin.shot('users-bob-required');
 
-        const bob = await startJourney(browser, 'admin-bob', viewport, ex.url);
+        const bob = await startJourney(browser, 'admin-bob', viewport, ex);
         journeys.push(bob);
         await signIn(bob, 'bob');
         await expectHeading(bob.page, 'Set up two-factor authentication');

@@ -4,11 +4,12 @@
  */
 import { expect } from 'chai';
 import { BROWSER_TEST_TIMEOUT_MS, foreignRequests } from '../support/browser.ts';
+import { describeEachExampleApp } from '../support/example-server.ts';
 import { browserSuite, clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
-describe('browser: a second authenticator app', function () {
+describeEachExampleApp('browser: a second authenticator app', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
-  const suite = browserSuite();
+  const suite = browserSuite(kind);
 
   it('adds one from the account page and lists both devices', async () => {
     const j = await suite.journey('second-device', 'desktop');

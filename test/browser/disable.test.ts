@@ -4,11 +4,12 @@
  */
 import { expect } from 'chai';
 import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode } from '../support/browser.ts';
+import { describeEachExampleApp } from '../support/example-server.ts';
 import { browserSuite, alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode } from './flows.ts';
 
-describe('browser: turning two-factor authentication off', function () {
+describeEachExampleApp('browser: turning two-factor authentication off', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
-  const suite = browserSuite();
+  const suite = browserSuite(kind);
 
   it('turns it off with a code; the next login asks for none', async () => {
     const j = await suite.journey('disable', 'desktop');

@@ -5,11 +5,11 @@
  */
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
+import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
-describe('browser: enrolment, then login with a code or a backup code', function () {
+describeEachExampleApp('browser: enrolment, then login with a code or a backup code', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   before(async () => { browser = await launchBrowser(); });
@@ -22,7 +22,7 @@ describe('browser: enrolment, then login with a code or a backup code', function
       /** Shown once by the enrolment journey, used by the next ones. */
       let backupCodes: string[] = [];
 
-      before(async () => { ex = await startExample(); });
+      before(async () => { ex = await startExample({}, kind); });
       afterEach(async () => {
         if (j) expect(foreignRequests(j), 'requests to other hosts').to.deep.equal([]);
         await j?.close();
@@ -31,7 +31,7 @@ describe('browser: enrolment, then login with a code or a backup code', function
       after(async () => { await ex?.stop(); });
 
       it('links an app from the dashboard, shows 10 backup codes once, then asks for a code at the next login', async () => {
-        j = await startJourney(browser, 'enrol', viewport, ex.url);
+        j = await startJourney(browser, 'enrol', viewport, ex);
         const { page } = j;
 
         await signIn(j, 'alice', 'login');
@@ -105,7 +105,7 @@ describe('browser: enrolment, then login with a code or a backup code', function
 
       it('signs in with a backup code instead of a code from the app, and the code is spent', async () => {
         expect(backupCodes, 'backup codes from the enrolment journey').to.have.length(10);
-        j = await startJourney(browser, 'backup-code', viewport, ex.url);
+        j = await startJourney(browser, 'backup-code', viewport, ex);
         const { page } = j;
 
         await signIn(j, 'alice');
@@ -132,7 +132,7 @@ describe('browser: enrolment, then login with a code or a backup code', function
 
       if (viewport === 'phone') {
         it('warns on the verify page once 3 or fewer backup codes are left', async () => {
-          j = await startJourney(browser, 'backup-codes-low', viewport, ex.url);
+          j = await startJourney(browser, 'backup-codes-low', viewport, ex);
           const { page } = j;
           // Codes 0 and 1 were spent above; 2…6 bring the count to 3.
           for (let i = 2; i <= 6; i++) {

@@ -5,18 +5,18 @@
 import { expect } from 'chai';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, readQrSecret, startJourney, typedCode, type Journey } from '../support/browser.ts';
-import { startExample, type RunningExample } from '../support/example-server.ts';
+import { startExample, type ExampleKind, type RunningExample } from '../support/example-server.ts';
 
 /**
- * A browser and a fresh example app for the calling `describe` (started in
- * `before`, stopped in `after`), and journeys that are closed with them.
+ * A browser and a fresh example app of `kind` for the calling `describe`
+ * (started in `before`, stopped in `after`), and journeys that are closed with them.
  */
-export function browserSuite(): { readonly ex: RunningExample; journey(name: string, viewport: 'desktop' | 'phone'): Promise<Journey> } {
+export function browserSuite(kind: ExampleKind): { readonly ex: RunningExample; journey(name: string, viewport: 'desktop' | 'phone'): Promise<Journey> } {
   let browser: Browser | undefined;
   let ex: RunningExample | undefined;
   const journeys: Journey[] = [];
   before(async () => {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
+    [browser, ex] = await Promise.all([launchBrowser(), startExample({}, kind)]);
   });
   after(async () => {
     for (const j of journeys) await j.close();
@@ -29,7 +29,7 @@ export function browserSuite(): { readonly ex: RunningExample; journey(name: str
       return ex;
     },
     async journey(name, viewport) {
-      const j = await startJourney(browser!, name, viewport, ex!.url);
+      const j = await startJourney(browser!, name, viewport, ex!);
       journeys.push(j);
       return j;
     },

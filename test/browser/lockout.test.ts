@@ -4,11 +4,12 @@
  */
 import { expect } from 'chai';
 import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode } from '../support/browser.ts';
+import { describeEachExampleApp } from '../support/example-server.ts';
 import { browserSuite, alertText, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
-describe('browser: lockout after wrong codes', function () {
+describeEachExampleApp('browser: lockout after wrong codes', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
-  const suite = browserSuite();
+  const suite = browserSuite(kind);
 
   it('shows the wait time ("Try again in …") once 5 wrong codes were sent', async () => {
     const j = await suite.journey('lockout', 'phone');

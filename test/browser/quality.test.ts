@@ -6,11 +6,11 @@
  */
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
+import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, readQrSecret, startJourney, typedCode, type Journey, type PageFacts } from '../support/browser.ts';
 import { clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
-describe('browser: page quality on a phone', function () {
+describeEachExampleApp('browser: page quality on a phone', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   let ex: RunningExample;
@@ -23,8 +23,8 @@ describe('browser: page quality on a phone', function () {
   };
 
   before(async function () {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample()]);
-    const j = await startJourney(browser, 'tour', 'phone', ex.url);
+    [browser, ex] = await Promise.all([launchBrowser(), startExample({}, kind)]);
+    const j = await startJourney(browser, 'tour', 'phone', ex);
     journeys.push(j);
     const p = j.page;
     await signIn(j, 'alice', 'login');
@@ -64,7 +64,7 @@ describe('browser: page quality on a phone', function () {
     await submitCode(p, verifyForm(p).field, await typedCode(secret, 1), verifyForm(p).button);
     await expectHeading(p, 'Dashboard');
 
-    const admin = await startJourney(browser, 'tour-admin', 'phone', ex.url);
+    const admin = await startJourney(browser, 'tour-admin', 'phone', ex);
     journeys.push(admin);
     await signIn(admin, 'admin');
     await admin.page.goto('/2fa/admin/users');

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { startExample, type RunningExample } from '../support/example-server.ts';
+import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, submitCode, verifyForm } from './flows.ts';
@@ -17,7 +17,7 @@ import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, sig
  */
 const MAX_AGE_MS = 60_000;
 
-describe('browser: take control of a remote session', function () {
+describeEachExampleApp('browser: take control of a remote session', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   let j: Journey | undefined;
@@ -32,11 +32,11 @@ describe('browser: take control of a remote session', function () {
   for (const viewport of BOTH_VIEWPORTS) {
     describe(`without 2FA, at ${viewport} width`, () => {
       let ex: RunningExample;
-      before(async () => { ex = await startExample(); });
+      before(async () => { ex = await startExample({}, kind); });
       after(async () => { await ex?.stop(); });
 
       it('offers "Activate later", which leads back to the dashboard', async () => {
-        j = await startJourney(browser, 'take-control-later', viewport, ex.url);
+        j = await startJourney(browser, 'take-control-later', viewport, ex);
         const { page } = j;
         await signIn(j, 'bob');
         await expectHeading(page, 'Dashboard');
@@ -47,7 +47,7 @@ describe('browser: take control of a remote session', function () {
       });
 
       it('offers "Activate now", links an app and comes back to start the session', async () => {
-        j = await startJourney(browser, 'take-control', viewport, ex.url);
+        j = await startJourney(browser, 'take-control', viewport, ex);
         const { page } = j;
         await signIn(j, 'alice');
         await expectHeading(page, 'Dashboard');
@@ -79,7 +79,7 @@ describe('browser: take control of a remote session', function () {
 
   describe(`with 2FA passed longer ago than maxAge (${MAX_AGE_MS / 1000} s, the server's clock moved past it)`, () => {
     let ex: RunningExample;
-    before(async () => { ex = await startExample({ takeControlMaxAgeMs: MAX_AGE_MS }); });
+    before(async () => { ex = await startExample({ takeControlMaxAgeMs: MAX_AGE_MS }, kind); });
     // The clock only moves forward while this app runs (see test/support/clock.ts).
     after(async () => {
       resetClock();
@@ -88,7 +88,7 @@ describe('browser: take control of a remote session', function () {
 
     for (const viewport of BOTH_VIEWPORTS) {
       it(`asks "Confirm it's you", then goes back to the action (${viewport})`, async () => {
-        j = await startJourney(browser, 'step-up', viewport, ex.url);
+        j = await startJourney(browser, 'step-up', viewport, ex);
         const { page } = j;
         const user = viewport === 'desktop' ? 'alice' : 'bob';
         await signIn(j, user);
@@ -112,7 +112,7 @@ describe('browser: take control of a remote session', function () {
     }
 
     it('asks again when the form is sent after maxAge, then returns to the take-control page', async () => {
-      j = await startJourney(browser, 'step-up-post', 'desktop', ex.url);
+      j = await startJourney(browser, 'step-up-post', 'desktop', ex);
       const { page } = j;
       await signIn(j, 'admin');
       const { secret } = await enrolFromDashboard(j);

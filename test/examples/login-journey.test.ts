@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp, enrol, startExample, type RunningExample } from '../support/example-server.ts';
 
 const modes: ['memory' | 'redis'][] = [['memory'], ['redis']];
 
@@ -22,7 +22,7 @@ const HOSTILE_RETURN_TO = [
 ];
 
 for (const [mode] of modes) {
-  describe(`login journey (${mode} stores)`, () => {
+  describeEachExampleApp(`login journey (${mode} stores)`, (kind) => {
     let redis: RedisProcess | undefined;
     let ex: RunningExample;
     /** alice's authenticator secret, linked by the first test. */
@@ -30,7 +30,7 @@ for (const [mode] of modes) {
 
     before(async () => {
       if (mode === 'redis') redis = await startRedis();
-      ex = await startExample({ redisUrl: redis?.url });
+      ex = await startExample({ redisUrl: redis?.url }, kind);
     });
     after(async () => {
       await ex?.stop();
@@ -68,12 +68,12 @@ for (const [mode] of modes) {
       expect(blocked.status).to.equal(401);
       expect(blocked.body).to.include({ error: 'second_factor_required', verifyUrl: '/2fa/verify' });
 
-      const sidBefore = again.cookie('koa.sess');
+      const sidBefore = again.cookie(ex.sessionCookie);
       expect(sidBefore).to.be.a('string');
       const verify = await again.post('/2fa/verify', { json: { code: await codeWithTimeLeft(secret, 0) } });
       expect(verify.status).to.equal(200);
       expect(verify.body).to.include({ verified: true, method: 'totp', backupCodesRemaining: 10 });
-      expect(again.cookie('koa.sess')).to.be.a('string').and.not.equal(sidBefore);
+      expect(again.cookie(ex.sessionCookie)).to.be.a('string').and.not.equal(sidBefore);
 
       const dash = await again.get('/dashboard');
       expect(dash.status).to.equal(200);

@@ -7,14 +7,14 @@
  */
 import { expect } from 'chai';
 import type { RunningExample } from '../support/example-server.ts';
-import { startExample } from '../support/example-server.ts';
+import { describeEachExampleApp, startExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { adminPut, loginAndEnrol } from './helpers.ts';
 
 for (const mode of ['memory', 'redis'] as const) {
-  describe(`policy: the admin password at the failure limit (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function () {
+  describeEachExampleApp(`policy: the admin password at the failure limit (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function (kind) {
     this.timeout(30_000);
     let redis: RedisProcess | undefined;
     let ex: RunningExample | undefined;
@@ -28,8 +28,8 @@ for (const mode of ['memory', 'redis'] as const) {
     beforeEach(async () => {
       prefixes += 1;
       ex = mode === 'redis'
-        ? await startExample({ redisUrl: redis!.url, twoFactor: { stateCacheMs: 0, redisKeyPrefix: `admin${prefixes}` } })
-        : await startExample({ twoFactor: { stateCacheMs: 0 } });
+        ? await startExample({ redisUrl: redis!.url, twoFactor: { stateCacheMs: 0, redisKeyPrefix: `admin${prefixes}` } }, kind)
+        : await startExample({ twoFactor: { stateCacheMs: 0 } }, kind);
       await storeReady(ex.app.tf.service);
       if (mode === 'redis') await waitUntil(() => ex!.login('alice').then(() => true), 5_000, 20);
       ({ client: admin } = await loginAndEnrol(ex, 'admin'));

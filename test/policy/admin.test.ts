@@ -6,7 +6,7 @@
  * user's devices and codes and ends their verified sessions.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { adminPut, csrfOf, loginAndEnrol } from './helpers.ts';
@@ -37,12 +37,12 @@ function userIn(o: Overview, username: string) {
   return u;
 }
 
-describe('policy: admin routes', () => {
+describeEachExampleApp('policy: admin routes', (kind) => {
   describe('who may use them', () => {
     let ex: RunningExample;
     /** Verified admin, from the second test on. */
     let admin: HttpClient;
-    before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0 } }); });
+    before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0 } }, kind); });
     after(async () => { await ex?.stop(); });
 
     it('answers 401 unauthenticated without a user', async () => {
@@ -106,7 +106,7 @@ describe('policy: admin routes', () => {
     let admin: HttpClient;
     let adminSecret: string;
     before(async () => {
-      ex = await startExample({ twoFactor: { stateCacheMs: 0 } });
+      ex = await startExample({ twoFactor: { stateCacheMs: 0 } }, kind);
       ({ client: admin, secret: adminSecret } = await loginAndEnrol(ex, 'admin'));
     });
     after(async () => { await ex?.stop(); });
@@ -139,7 +139,7 @@ describe('policy: admin routes', () => {
     let ex: RunningExample;
     let admin: HttpClient;
     before(async () => {
-      ex = await startExample({ twoFactor: { stateCacheMs: 0 } });
+      ex = await startExample({ twoFactor: { stateCacheMs: 0 } }, kind);
       ({ client: admin } = await loginAndEnrol(ex, 'admin'));
     });
     after(async () => { await ex?.stop(); });
@@ -311,7 +311,7 @@ describe('policy: admin routes', () => {
     let ex: RunningExample;
     let admin: HttpClient;
     before(async () => {
-      ex = await startExample({ twoFactor: { stateCacheMs: CACHE_MS } });
+      ex = await startExample({ twoFactor: { stateCacheMs: CACHE_MS } }, kind);
       ({ client: admin } = await loginAndEnrol(ex, 'admin'));
     });
     after(async () => {

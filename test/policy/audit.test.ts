@@ -7,10 +7,10 @@
  */
 import { expect } from 'chai';
 import type { AuditEvent, AuditEventType } from '../../src/index.ts';
-import { codeAt, codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import { adminPut, loginAndEnrol, wrongCode } from './helpers.ts';
 
-describe('policy: audit events', () => {
+describeEachExampleApp('policy: audit events', (kind) => {
   let ex: RunningExample;
   let startedAt: number;
   /** Everything secret the test typed or was shown: none may reach an event. */
@@ -31,7 +31,7 @@ describe('policy: audit events', () => {
 
   before(async function () {
     startedAt = Date.now();
-    ex = await startExample({ twoFactor: { stateCacheMs: 0 } });
+    ex = await startExample({ twoFactor: { stateCacheMs: 0 } }, kind);
 
     // alice: enrolment, a wrong and a right code, a backup code, a second device removed, then 2FA off.
     const alice = await loginAndEnrol(ex, 'alice');

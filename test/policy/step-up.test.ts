@@ -6,7 +6,7 @@
  * `/2fa/verify`; without `maxAge` any verified session is enough.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { csrfOf, hiddenOf, linkHref, loginAndEnrol, secretOf, sessionCsrf, wrongCode } from './helpers.ts';
@@ -24,14 +24,14 @@ async function expectRuns(c: HttpClient): Promise<void> {
   expect(res.body.session.id).to.be.a('string');
 }
 
-describe('policy: requireStepUp on /remote/take-control', () => {
+describeEachExampleApp('policy: requireStepUp on /remote/take-control', (kind) => {
   describe('without maxAge', () => {
     let ex: RunningExample;
     /** alice's browser-like session, verified when she linked her authenticator. */
     let alice: HttpClient;
     let aliceSecret: string;
 
-    before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0 } }); });
+    before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0 } }, kind); });
     after(async () => {
       resetClock();
       await ex?.stop();
@@ -132,7 +132,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
 
   describe('when the gate lets the path through (publicPaths)', () => {
     let ex: RunningExample;
-    before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0, publicPaths: [ACTION] } }); });
+    before(async () => { ex = await startExample({ twoFactor: { stateCacheMs: 0, publicPaths: [ACTION] } }, kind); });
     after(async () => { await ex?.stop(); });
 
     it('requireStepUp itself answers a password-only session with step_up_required', async () => {
@@ -156,7 +156,7 @@ describe('policy: requireStepUp on /remote/take-control', () => {
     let aliceSecret: string;
 
     // The clock only moves forward within this describe (verifiedAt values stay in its past).
-    before(async () => { ex = await startExample({ takeControlMaxAgeMs: MAX_AGE_MS, twoFactor: { stateCacheMs: 0 } }); });
+    before(async () => { ex = await startExample({ takeControlMaxAgeMs: MAX_AGE_MS, twoFactor: { stateCacheMs: 0 } }, kind); });
     after(async () => {
       resetClock();
       await ex?.stop();

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import Koa from 'koa';
 import session from 'koa-session';
 import { DEFAULT_MAX_FAILURES, twoFactor } from '../../src/index.ts';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import { HttpClient, type HttpResponse } from '../support/http-client.ts';
 import { rawPost, wrongCodes } from '../support/parallel.ts';
 
@@ -130,7 +130,7 @@ function expectInvalidInput(res: HttpResponse, what: string): void {
   if ((res.headers.get('content-type') ?? '').includes('json')) expect(res.body.error, what).to.equal('invalid_input');
 }
 
-describe('bad input on every code-checking endpoint of the example app', function () {
+describeEachExampleApp('bad input on every code-checking endpoint of the example app', function (kind) {
   this.timeout(20_000);
 
   for (const endpoint of ENDPOINTS) {
@@ -142,8 +142,8 @@ describe('bad input on every code-checking endpoint of the example app', functio
       beforeEach(async () => {
         // A fresh app per test: each test spends its user's budget, and
         // proves what it claims on its own, whatever ran before it.
-        ex = await startExample();
-        ex.app.app.silent = true;
+        ex = await startExample({}, kind);
+        ex.silence();
         target = await endpoint.prepare(ex);
         const status = await target.client.get('/2fa');
         csrf = status.body.csrfToken;

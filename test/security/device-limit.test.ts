@@ -6,7 +6,7 @@
  * memory and on Redis (the record-store contract covers Cluster).
  */
 import { expect } from 'chai';
-import { codeAt, enrol, startExample, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
+import { codeAt, enrol, describeEachExampleApp, startExample, waitForTimeLeft, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -14,7 +14,7 @@ import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 const MAX_DEVICES = 3;
 
 for (const mode of ['memory', 'redis'] as const) {
-  describe(`device limit (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function () {
+  describeEachExampleApp(`device limit (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function (kind) {
     this.timeout(30_000);
     let redis: RedisProcess | undefined;
     let ex: RunningExample;
@@ -22,8 +22,8 @@ for (const mode of ['memory', 'redis'] as const) {
     before(async () => {
       if (mode === 'redis') redis = await startRedis();
       ex = mode === 'redis'
-        ? await startExample({ redisUrl: redis!.url, twoFactor: { maxDevices: MAX_DEVICES, redisKeyPrefix: 'devices' } })
-        : await startExample({ twoFactor: { maxDevices: MAX_DEVICES } });
+        ? await startExample({ redisUrl: redis!.url, twoFactor: { maxDevices: MAX_DEVICES, redisKeyPrefix: 'devices' } }, kind)
+        : await startExample({ twoFactor: { maxDevices: MAX_DEVICES } }, kind);
       await storeReady(ex.app.tf.service);
       if (mode === 'redis') await waitUntil(() => ex.login('alice').then(() => true), 5_000, 20);
     });

@@ -10,7 +10,7 @@ import {
   createRedisClient, isTwoFactorError, MemoryGuardStore, MemoryRecordStore, RedisGuardStore, RedisRecordStore,
   type GuardStore, type RecordStore, type TwoFactorOptions,
 } from '../../src/index.ts';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, sleep, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -49,15 +49,15 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 }
 
 for (const mode of ['memory', 'redis'] as const) {
-  describe(`failure budget (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function () {
+  describeEachExampleApp(`failure budget (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function (kind) {
     this.timeout(30_000);
     let redis: RedisProcess | undefined;
 
     /** The example app on this mode's stores, with `twoFactor` options and a key prefix of its own. */
     async function app(prefix: string, twoFactor: Partial<TwoFactorOptions> = {}): Promise<RunningExample> {
       const ex = mode === 'redis'
-        ? await startExample({ redisUrl: redis!.url, twoFactor: { redisKeyPrefix: prefix, ...twoFactor } })
-        : await startExample({ twoFactor: { records: new MemoryRecordStore(), guard: new MemoryGuardStore(), ...twoFactor } });
+        ? await startExample({ redisUrl: redis!.url, twoFactor: { redisKeyPrefix: prefix, ...twoFactor } }, kind)
+        : await startExample({ twoFactor: { records: new MemoryRecordStore(), guard: new MemoryGuardStore(), ...twoFactor } }, kind);
       await storeReady(ex.app.tf.service);
       // The sessions' Redis client may be another one than the 2FA stores': a
       // login proves both are connected (no offline queue: early requests fail).

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import type { TwoFactorOptions } from '../../src/index.ts';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -18,7 +18,7 @@ const LIMITS = { ipMaxFailures: 5, maxFailures: 1000, hardCap: 1000 };
 const USERS = ['alice', 'bob', 'admin'] as const;
 
 for (const mode of ['memory', 'redis'] as const) {
-  describe(`per-IP limit (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function () {
+  describeEachExampleApp(`per-IP limit (${mode === 'memory' ? 'in-memory stores' : 'Redis'})`, function (kind) {
     this.timeout(30_000);
     let redis: RedisProcess | undefined;
     let ex: RunningExample | undefined;
@@ -28,8 +28,8 @@ for (const mode of ['memory', 'redis'] as const) {
     async function app(twoFactor: Partial<TwoFactorOptions> = {}): Promise<RunningExample> {
       prefixes += 1;
       ex = mode === 'redis'
-        ? await startExample({ redisUrl: redis!.url, twoFactor: { redisKeyPrefix: `ip${prefixes}`, limits: LIMITS, ...twoFactor } })
-        : await startExample({ twoFactor: { limits: LIMITS, ...twoFactor } });
+        ? await startExample({ redisUrl: redis!.url, twoFactor: { redisKeyPrefix: `ip${prefixes}`, limits: LIMITS, ...twoFactor } }, kind)
+        : await startExample({ twoFactor: { limits: LIMITS, ...twoFactor } }, kind);
       await storeReady(ex.app.tf.service);
       if (mode === 'redis') await waitUntil(() => ex!.login('alice').then(() => true), 5_000, 20);
       return ex;

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { startCarelessApp, copyOf, type CarelessApp, type CarelessOptions } from '../support/careless-app.ts';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -111,7 +111,7 @@ describe('security: an app whose getUser builds a new object on every call', () 
   });
 });
 
-describe('security: the example app (its own logout, a session store that does not resurrect)', function () {
+describeEachExampleApp('security: the example app (its own logout, a session store that does not resurrect)', function (kind) {
   this.timeout(30_000);
   let redis: RedisProcess | undefined;
   let ex: RunningExample | undefined;
@@ -128,7 +128,7 @@ describe('security: the example app (its own logout, a session store that does n
 
   for (const backend of ['in-memory stores', 'Redis'] as const) {
     it(`${backend}: logout, then a password-only login, then a copy of the old session: neither is verified`, async () => {
-      ex = await startExample(backend === 'Redis' ? { redisUrl: redis!.url } : {});
+      ex = await startExample(backend === 'Redis' ? { redisUrl: redis!.url } : {}, kind);
       const browser = await ex.login('alice');
       const { secret } = await enrol(browser);
       const copy = copyOf(browser);

@@ -20,7 +20,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { codeAt, codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeAt, codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -72,7 +72,7 @@ function expectAnswer(res: HttpResponse, status: number, error: string, json: bo
   }
 }
 
-describe('no server errors: bodies that do not decode as their Content-Encoding says are 400, never 5xx', function () {
+describeEachExampleApp('no server errors: bodies that do not decode as their Content-Encoding says are 400, never 5xx', function (kind) {
   this.timeout(30_000);
   let redis: RedisProcess;
   let ex: RunningExample;
@@ -81,7 +81,7 @@ describe('no server errors: bodies that do not decode as their Content-Encoding 
 
   before(async () => {
     redis = await startRedis();
-    ex = await startExample({ redisUrl: redis.url });
+    ex = await startExample({ redisUrl: redis.url }, kind);
     await storeReady(ex.app.tf.service);
     verified = await ex.login('alice');
     await enrol(verified);
@@ -133,7 +133,7 @@ describe('no server errors: bodies that do not decode as their Content-Encoding 
   });
 });
 
-describe('no server errors: a paused Redis (SIGSTOP) is 503 store_unavailable within 2 s everywhere, then recovers', function () {
+describeEachExampleApp('no server errors: a paused Redis (SIGSTOP) is 503 store_unavailable within 2 s everywhere, then recovers', function (kind) {
   this.timeout(60_000);
   let redis: RedisProcess;
   let ex: RunningExample;
@@ -161,7 +161,7 @@ describe('no server errors: a paused Redis (SIGSTOP) is 503 store_unavailable wi
 
   before(async () => {
     redis = await startRedis();
-    ex = await startExample({ redisUrl: redis.url });
+    ex = await startExample({ redisUrl: redis.url }, kind);
     await storeReady(ex.app.tf.service);
     verified = await ex.login('alice');
     ({ secret } = await enrol(verified));
@@ -206,7 +206,7 @@ describe('no server errors: a paused Redis (SIGSTOP) is 503 store_unavailable wi
   });
 });
 
-describe('no server errors: a Redis out of memory (maxmemory, noeviction) makes a login 503, never 500', function () {
+describeEachExampleApp('no server errors: a Redis out of memory (maxmemory, noeviction) makes a login 503, never 500', function (kind) {
   this.timeout(30_000);
   const FILLER_BYTES = 256 * 1024;
   /** Started with 8 MB; once full, half of that. */
@@ -218,7 +218,7 @@ describe('no server errors: a Redis out of memory (maxmemory, noeviction) makes 
 
   before(async () => {
     redis = await startRedis({ args: ['--maxmemory', '8mb', '--maxmemory-policy', 'noeviction'] });
-    ex = await startExample({ redisUrl: redis.url });
+    ex = await startExample({ redisUrl: redis.url }, kind);
     await storeReady(ex.app.tf.service);
     admin = new Redis(redis.url);
   });

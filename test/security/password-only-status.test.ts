@@ -4,12 +4,12 @@
  * `GET /2fa` lists no devices, no last-use times and no backup-code count.
  */
 import { expect } from 'chai';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 
-describe('security: GET /2fa from a password-only session', () => {
+describeEachExampleApp('security: GET /2fa from a password-only session', (kind) => {
   let ex: RunningExample;
   before(async () => {
-    ex = await startExample();
+    ex = await startExample({}, kind);
   });
   after(async () => {
     await ex.stop();

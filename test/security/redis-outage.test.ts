@@ -19,7 +19,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRedisClient, SecretBox } from '../../src/index.ts';
-import { codeWithTimeLeft, enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { sleep, storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
@@ -54,7 +54,7 @@ function isDashboard(res: HttpResponse): boolean {
   return res.status === 200 || /Dashboard|Signed in as|"twoFactor"/.test(res.text);
 }
 
-describe('Redis outage: fail closed, recover without a restart, keep replay state (AOF)', function () {
+describeEachExampleApp('Redis outage: fail closed, recover without a restart, keep replay state (AOF)', function (kind) {
   this.timeout(30_000);
   let redis: RedisProcess;
   let separateClient: Redis | undefined;
@@ -62,17 +62,17 @@ describe('Redis outage: fail closed, recover without a restart, keep replay stat
 
   before(async () => {
     redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-    const shipped = await startExample({ redisUrl: redis.url });
+    const shipped = await startExample({ redisUrl: redis.url }, kind);
     separateClient = createRedisClient(redis.url);
     // Expected while Redis is down; without a listener ioredis logs each one.
     separateClient.on('error', () => {});
     const separate = await startExample({
       encryptionKeys: `t1:${SecretBox.randomKey()}`,
       twoFactor: { redis: separateClient, redisKeyPrefix: 'separate' },
-    });
+    }, kind);
     for (const [name, ex, sessionsInRedis] of [['the example with redisUrl', shipped, true], ['2FA on Redis, sessions elsewhere', separate, false]] as const) {
-      // Koa would print the stack of every failed request during the outage.
-      ex.app.app.silent = true;
+      // The framework would print the stack of every failed request during the outage.
+      ex.silence();
       await storeReady(ex.app.tf.service);
       const verified = await ex.login('alice');
       const { secret } = await enrol(verified);
@@ -126,7 +126,7 @@ describe('Redis outage: fail closed, recover without a restart, keep replay stat
         const start = Date.now();
         const res = await a.verified.get('/dashboard', { accept });
         expect(Date.now() - start, a.name).to.be.below(FAIL_CLOSED_WITHIN_MS);
-        // Sessions in the dead Redis: the example maps koa-session's failure to
+        // Sessions in the dead Redis: the example maps the session store's failure to
         // 503. Sessions in memory: the 2FA service answers store_unavailable.
         expect(res.status, `${a.name} (${accept}): ${res.text}`).to.equal(503);
         expect(isDashboard(res), `${a.name} (${accept}) showed the dashboard`).to.equal(false);

@@ -10,7 +10,7 @@ import {
   createRedisClient, MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox,
   type RecordStore, type TwoFactorOptions,
 } from '../../src/index.ts';
-import { codeWithTimeLeft, startExample, type RunningExample } from '../support/example-server.ts';
+import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';
 import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
@@ -92,7 +92,7 @@ function clusterBackend(): Backend {
 }
 
 for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
-  describe(`replay race on ${backend.name}`, function () {
+  describeEachExampleApp(`replay race on ${backend.name}`, function (kind) {
     this.timeout(60_000);
     let ex: RunningExample;
     let records: RecordStore;
@@ -102,7 +102,7 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
     before(async () => {
       const started = await backend.start();
       records = started.records;
-      ex = await startExample(started.options);
+      ex = await startExample(started.options, kind);
       await storeReady(ex.app.tf.service);
       sessions = [];
       for (let i = 0; i < SESSIONS; i++) sessions.push(await ex.login('alice'));

@@ -7,18 +7,18 @@
  * request still work.
  */
 import { expect } from 'chai';
-import { enrol, startExample, type RunningExample } from '../support/example-server.ts';
+import { enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { rawPost } from '../support/parallel.ts';
 import { csrfOf, sessionCsrf } from '../policy/helpers.ts';
 
 const ACTION = '/remote/take-control';
 
-describe('security: requireStepUp refuses cross-site requests to the privileged action', () => {
+describeEachExampleApp('security: requireStepUp refuses cross-site requests to the privileged action', (kind) => {
   let ex: RunningExample;
   let alice: HttpClient;
   before(async () => {
-    ex = await startExample();
+    ex = await startExample({}, kind);
     alice = await ex.login('alice');
     await enrol(alice);
   });

@@ -65,6 +65,8 @@ export interface Journey {
   name: string;
   viewport: Viewport;
   baseUrl: string;
+  /** The example app under test (`koa`, `express`): its screenshots go to a folder of its own. */
+  app: string | undefined;
   context: BrowserContext;
   page: Page;
   /** Every URL any page of this journey requested, in order. */
@@ -83,7 +85,9 @@ export interface Journey {
 const journeyOf = new WeakMap<Page, Journey>();
 
 /** A fresh context and page for one journey at one viewport. */
-export async function startJourney(browser: Browser, name: string, viewport: Viewport, baseUrl: string): Promise<Journey> {
+/** `target`: the running example app (or a bare base URL). */
+export async function startJourney(browser: Browser, name: string, viewport: Viewport, target: string | { url: string; kind: string }): Promise<Journey> {
+  const [baseUrl, app] = typeof target === 'string' ? [target, undefined] : [target.url, target.kind];
   const context = await browser.newContext({ ...VIEWPORTS[viewport], baseURL: baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
@@ -105,7 +109,7 @@ export async function startJourney(browser: Browser, name: string, viewport: Vie
     }
   });
   const j: Journey = {
-    name, viewport, baseUrl, context, page, requests, documents, errors, pages: [],
+    name, viewport, baseUrl, app, context, page, requests, documents, errors, pages: [],
     async shot(shotName) {
       await screenshot(page, shotName);
       const facts = await pageFacts(page, shotName, documents);
@@ -119,11 +123,12 @@ export async function startJourney(browser: Browser, name: string, viewport: Vie
   return j;
 }
 
-/** Saves `test-output/screenshots/<journey>-<name>-<phone|desktop>.png` (full page). */
+/** Saves `test-output/screenshots/[<app>/]<journey>-<name>-<phone|desktop>.png` (full page). */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const j = journeyOf.get(page);
-  const file = join(SCREENSHOT_DIR, `${slug(j?.name ?? 'page')}-${slug(name)}-${j?.viewport ?? 'desktop'}.png`);
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const dir = j?.app ? join(SCREENSHOT_DIR, slug(j.app)) : SCREENSHOT_DIR;
+  const file = join(dir, `${slug(j?.name ?? 'page')}-${slug(name)}-${j?.viewport ?? 'desktop'}.png`);
+  mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'initial' });
   return file;
 }

@@ -13,14 +13,31 @@ function sessionOf(req: Request): ExpressSession | null {
   return (req as unknown as { session?: ExpressSession | null }).session ?? null;
 }
 
-/** A new session id with the same data (passport's login included): session fixation. */
+/**
+ * A new session id with the same data (passport's login included) and the
+ * same cookie (its lifetime: an app's "remember me" `cookie.maxAge`), as
+ * koa-session's `regenerate()` keeps them: session fixation.
+ */
 async function regenerateKeepingData(req: Request): Promise<void> {
   const session = sessionOf(req);
   if (typeof session?.regenerate !== 'function') return;
-  const data = Object.entries(session).filter(([key, value]) => key !== 'cookie' && typeof value !== 'function');
+  const data = Object.entries(session).filter(([, value]) => typeof value !== 'function');
   await new Promise<void>((resolve, reject) => session.regenerate!((err) => (err ? reject(err) : resolve())));
   const fresh = sessionOf(req);
   if (fresh) for (const [key, value] of data) fresh[key] = value;
+}
+
+/**
+ * This server's host as the browser sees it: a trusted proxy's
+ * X-Forwarded-Host (as Express 5's `req.host` and Koa's `ctx.host` read it,
+ * and as `req.protocol` already reads X-Forwarded-Proto), else Host.
+ * Express 4's `req.host` has no port, so it is read here for both.
+ */
+function hostOf(req: Request): string {
+  const forwarded = req.get('x-forwarded-host');
+  const trust = req.app.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
+  if (forwarded && trust?.(req.socket.remoteAddress, 0)) return forwarded.split(',')[0]!.trim();
+  return req.get('host') ?? '';
 }
 
 export function toHttpRequest(req: Request, res: Response, getUser: (req: Request) => unknown): HttpRequest<Request> {
@@ -34,7 +51,7 @@ export function toHttpRequest(req: Request, res: Response, getUser: (req: Reques
     query: req.query as Record<string, unknown>,
     header: (name) => req.get(name) ?? '',
     ip: req.ip ?? '',
-    ownOrigin: `${req.protocol}://${req.get('host') ?? ''}`,
+    ownOrigin: `${req.protocol}://${hostOf(req)}`,
     readBody: () => readBody(req, res),
     session: () => sessionOf(req),
     regenerateSession: () => regenerateKeepingData(req),
@@ -44,6 +61,8 @@ export function toHttpRequest(req: Request, res: Response, getUser: (req: Reques
 }
 
 export function send(res: Response, answer: Answer): void {
+  // The app answered already (its own timeout, say) while the core waited for a store: this answer is too late.
+  if (res.headersSent) return;
   res.set(answer.headers);
   if (answer.kind === 'redirect') res.redirect(answer.status, answer.location);
   else if (answer.kind === 'html') res.status(answer.status).type('text/html; charset=utf-8').send(answer.html);
@@ -54,14 +73,21 @@ export function send(res: Response, answer: Answer): void {
  * Runs `task` when the app ends the response, before the session middleware
  * saves the session (express-session also saves from `res.end`, and the gate
  * wraps it later, so this runs first).
+ *
+ * While `task` runs, the response must already count as sent, as it does
+ * when express-session defers its own end: the head goes out at once, so a
+ * second answer (a missing `return` after `res.status(403).json(…)`) throws
+ * as Express always does instead of replacing the first; the body follows.
  */
 export function beforeResponseEnds(res: Response, task: () => Promise<void>): void {
-  const end = res.end;
-  let ran = false;
+  const end = res.end as (...a: unknown[]) => Response;
+  let ended = false;
   res.end = function (this: Response, ...args: unknown[]) {
-    if (ran) return (end as (...a: unknown[]) => Response).apply(this, args);
-    ran = true;
-    task().catch(() => {}).then(() => (end as (...a: unknown[]) => Response).apply(this, args));
+    // A second end is a no-op, as Node's own is once a response has ended.
+    if (ended) return this;
+    ended = true;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    task().catch(() => {}).then(() => end.apply(this, args));
     return this;
   } as Response['end'];
 }

@@ -41,16 +41,17 @@ export function twoFactor(options: ExpressTwoFactorOptions = {}): ExpressTwoFact
       warnedProxy = true;
       r.log(PROXY_WARNING);
     }
+    // `.catch(next)`, not `.then(…, next)`: whatever the callback throws must reach Express, not become an unhandled rejection.
     gate(r, request(req, res)).then((outcome) => {
       if (outcome.answer) return send(res, outcome.answer);
       beforeResponseEnds(res, outcome.afterRequest);
       next();
-    }, next);
+    }).catch(next);
   };
 
   const router = Router();
   router.use((req, res, next) => {
-    answerRoute(request(req, res)).then((answer) => (answer ? send(res, answer) : next()), next);
+    answerRoute(request(req, res)).then((answer) => (answer ? send(res, answer) : next())).catch(next);
   });
 
   return {
@@ -59,7 +60,7 @@ export function twoFactor(options: ExpressTwoFactorOptions = {}): ExpressTwoFact
     service: r.service,
     prefix: r.prefix,
     requireStepUp: (o: StepUpOptions = {}): RequestHandler => (req, res, next) => {
-      stepUp(r, request(req, res), o).then((refusal) => (refusal ? send(res, refusal) : next()), next);
+      stepUp(r, request(req, res), o).then((refusal) => (refusal ? send(res, refusal) : next())).catch(next);
     },
     csrfToken: (req) => csrfToken(request(req, req.res!), r.sessionKey),
   };

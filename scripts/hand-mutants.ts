@@ -111,6 +111,7 @@ const LUA_SPEC = [
 /** The HTTP and unit tests of CSRF, return-to, the gate and publicPaths. */
 const KNOWN_SPEC = [
   'test/koa',
+  'test/http',
   'test/examples',
   'test/security/step-up-csrf.test.ts',
   'test/security/csrf-step-up-forms.test.ts',

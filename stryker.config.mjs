@@ -35,7 +35,7 @@ export const MUTATE = [
 ];
 
 /** The tests that can kill them: everything but the browser and packaging suites (slow, and they cover nothing more here). */
-const SPEC = ['account', 'core', 'examples', 'koa', 'policy', 'security', 'stores', 'views']
+const SPEC = ['account', 'core', 'examples', 'express', 'http', 'koa', 'policy', 'security', 'stores', 'views']
   .map((dir) => `test/${dir}/**/*.test.ts`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

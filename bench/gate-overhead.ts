@@ -1,7 +1,8 @@
 /**
  * 1. Gate overhead on a protected route for sessions that already passed
  *    the second factor: the same app with and without `tf.gate`
- *    (+ `tf.routes`), on in-memory and on Redis sessions, runs interleaved.
+ *    (+ `tf.routes`), on in-memory and on Redis sessions, runs interleaved;
+ *    on Koa, then the same on Express (`tf.gate` + `tf.router`).
  *    Also Redis commands per request from INFO commandstats, first over a
  *    fixed number of requests inside the state cache interval, then over
  *    the timed runs (which outlast the 15 s cache: each session's state is
@@ -27,7 +28,10 @@ export interface GateOptions {
   stateCacheMs: number;
 }
 
+export type Adapter = 'koa' | 'express';
+
 export interface GateConfigResult {
+  adapter: Adapter;
   sessions: 'memory' | 'redis';
   gate: boolean;
   app: AppName;
@@ -40,6 +44,7 @@ export interface GateConfigResult {
 export interface GateRound { withRps: number; withoutRps: number; withCpu: number; withoutCpu: number }
 
 export interface GatePairResult {
+  adapter: Adapter;
   sessions: 'memory' | 'redis';
   rounds: GateRound[];
   /** HGETALL of records during the gated timed runs: the gate re-reading state after its cache expired. */
@@ -49,6 +54,7 @@ export interface GatePairResult {
 }
 
 export interface InCacheCount {
+  adapter: Adapter;
   sessions: 'memory' | 'redis';
   gated: StatsDelta;
   plain: StatsDelta;
@@ -64,9 +70,12 @@ export interface GateResult {
   sanity: string[];
 }
 
+/** `users` names the verified users: the Koa ones as they always were. */
 const PAIRS = [
-  { sessions: 'memory', gated: 'memGated', plain: 'memPlain' },
-  { sessions: 'redis', gated: 'redisGated', plain: 'redisPlain' },
+  { adapter: 'koa', sessions: 'memory', gated: 'memGated', plain: 'memPlain', users: 'memory' },
+  { adapter: 'koa', sessions: 'redis', gated: 'redisGated', plain: 'redisPlain', users: 'redis' },
+  { adapter: 'express', sessions: 'memory', gated: 'exMemGated', plain: 'exMemPlain', users: 'express-memory' },
+  { adapter: 'express', sessions: 'redis', gated: 'exRedisGated', plain: 'exRedisPlain', users: 'express-redis' },
 ] as const;
 
 /** Logs users in on the gated app and passes the second factor: returns their session cookies. */
@@ -100,18 +109,19 @@ export async function gateOverhead(ctx: BenchContext, o: GateOptions, log: (m: s
   const sanity: string[] = [];
 
   for (const pair of PAIRS) {
-    const uids = Array.from({ length: o.users }, (_, i) => `gate-${pair.sessions}-${i + 1}`);
+    const uids = Array.from({ length: o.users }, (_, i) => `gate-${pair.users}-${i + 1}`);
     const secrets = await enrolUsers(ctx, uids);
     const { cookies, firstVerifiedAt, verifiedAt } = await verifiedSessions(ctx, pair.gated, secrets);
     const requests: autocannon.Request[] = cookies.map((cookie) => ({ method: 'GET', path: '/protected', headers: { cookie, accept: 'application/json' } }));
 
     // The gate is really there: a half-logged-in session is stopped by it, and only by it.
-    const half = `gate-${pair.sessions}-half`;
+    const half = `gate-${pair.users}-half`;
+    const what = `${pair.adapter}, ${pair.sessions} sessions`;
     await enrolUsers(ctx, [half]);
     const halfCookie = sessionCookie(await httpRequest(ctx.ports[pair.gated], 'POST', '/login', {}, { uid: half }));
-    sanity.push(await expectStatus(ctx.ports[pair.gated], halfCookie, 401, `${pair.sessions} sessions, gated app, password only`));
-    sanity.push(await expectStatus(ctx.ports[pair.plain], halfCookie, 200, `${pair.sessions} sessions, app without gate, password only`));
-    sanity.push(await expectStatus(ctx.ports[pair.gated], cookies[0]!, 200, `${pair.sessions} sessions, gated app, verified`));
+    sanity.push(await expectStatus(ctx.ports[pair.gated], halfCookie, 401, `${what}, gated app, password only`));
+    sanity.push(await expectStatus(ctx.ports[pair.plain], halfCookie, 200, `${what}, app without gate, password only`));
+    sanity.push(await expectStatus(ctx.ports[pair.gated], cookies[0]!, 200, `${what}, gated app, verified`));
 
     // Redis commands inside the cache interval, right after verification.
     const count = async (app: AppName): Promise<StatsDelta> => countCommands(ctx.admin, async () => {
@@ -120,8 +130,8 @@ export async function gateOverhead(ctx: BenchContext, o: GateOptions, log: (m: s
     });
     const gated = await count(pair.gated);
     const plain = await count(pair.plain);
-    inCache.push({ sessions: pair.sessions, gated, plain, requests: o.countRequests, sinceVerifiedMs: Date.now() - firstVerifiedAt });
-    log(`  ${pair.sessions} sessions: ${o.users} verified sessions ready; in-cache count done`);
+    inCache.push({ adapter: pair.adapter, sessions: pair.sessions, gated, plain, requests: o.countRequests, sinceVerifiedMs: Date.now() - firstVerifiedAt });
+    log(`  ${what}: ${o.users} verified sessions ready; in-cache count done`);
 
     // Warm-up, then interleaved timed runs.
     for (const app of [pair.plain, pair.gated]) await runLoad({ url: ctx.url(app), connections: o.connections, duration: o.warmupSeconds, requests });
@@ -147,16 +157,16 @@ export async function gateOverhead(ctx: BenchContext, o: GateOptions, log: (m: s
         else { r.withoutRps = load.requests / load.seconds; r.withoutCpu = cpu / load.requests; }
       }
       rounds.push(r);
-      log(`  ${pair.sessions} sessions, round ${round + 1}: without ${Math.round(r.withoutRps)} req/s, with gate ${Math.round(r.withRps)} req/s`);
+      log(`  ${what}, round ${round + 1}: without ${Math.round(r.withoutRps)} req/s, with gate ${Math.round(r.withRps)} req/s`);
     }
     const end = Date.now();
     const expiries = verifiedAt.reduce((a, v) => a + Math.floor((end - v) / o.stateCacheMs), 0);
     const stateReads = runs.get(pair.gated)!.stats.reduce((a, d) => a + (d.byCommand.find(([n]) => n === 'hgetall')?.[1].calls ?? 0), 0);
-    pairs.push({ sessions: pair.sessions, rounds, stateReads, expiries });
+    pairs.push({ adapter: pair.adapter, sessions: pair.sessions, rounds, stateReads, expiries });
     for (const [app, acc] of runs) {
       const load = mergeLoads(acc.loads);
       if (okCount(load) !== load.requests) throw new Error(`${app}: ${statusSummary(load)}`);
-      configs.push({ sessions: pair.sessions, gate: app === pair.gated, app, load, cpuMicros: acc.cpu, redis: sumStats(acc.stats) });
+      configs.push({ adapter: pair.adapter, sessions: pair.sessions, gate: app === pair.gated, app, load, cpuMicros: acc.cpu, redis: sumStats(acc.stats) });
     }
   }
   return { configs, pairs, inCache, sanity };

@@ -4,7 +4,7 @@
  * them with autocannon from this process, prints markdown tables, and stops
  * everything it started.
  *
- *   1. gate overhead            bench/gate-overhead.ts
+ *   1. gate overhead            bench/gate-overhead.ts (Koa and Express), bench/gate-report.ts
  *   2. verification             bench/verification.ts
  *   3. reference points         bench/reference-points.ts
  *   4. Redis memory and TTLs    bench/redis-memory.ts
@@ -19,8 +19,10 @@ import { Redis } from 'ioredis';
 import { startRedis, type RedisProcess } from '../test/support/redis-server.ts';
 import { createRedisClient, SecretBox, twoFactor } from '../src/index.ts';
 import type { BenchContext } from './context.ts';
+import { expressGateMiddlewareCost } from './express-gate-middleware-cost.ts';
 import { gateMiddlewareCost } from './gate-middleware-cost.ts';
-import { describeCommands, gateOverhead, type GateConfigResult } from './gate-overhead.ts';
+import { gateOverhead } from './gate-overhead.ts';
+import { printGateSection } from './gate-report.ts';
 import { closeHttpAgent, latencySummary, type LoadResult } from './load.ts';
 import { enrolmentMemory, keyReport, pendingEnrolments } from './redis-memory.ts';
 import { usedMemory, versionOf } from './redis-stats.ts';
@@ -150,34 +152,8 @@ async function main(): Promise<void> {
   // ---------------------------------------------------------------- 1. gate
   log('1. gate overhead');
   const gate = await gateOverhead(ctx, CFG.gate, log);
-  const micro = await gateMiddlewareCost(CFG.micro);
-  heading(`1. Gate overhead: GET /protected, ${CFG.gate.users} verified sessions (cookies rotated), ${CFG.gate.connections} connections`);
-  console.log(`Each configuration: ${CFG.gate.rounds} × ${CFG.gate.roundSeconds} s, alternating with its pair, after a ${CFG.gate.warmupSeconds} s warm-up. "without" = the same app minus \`tf.gate\` and \`tf.routes\`.\n`);
-  const row = (c: GateConfigResult): (string | number)[] => {
-    const lat = latencySummary(c.load);
-    return [c.sessions, c.gate ? 'with gate' : 'without', int(rps(c.load)), ms(lat.p50), ms(lat.p99), fixed(c.cpuMicros / c.load.requests, 0), fixed(c.redis.calls / c.load.requests, 3), describeCommands(c.redis, c.load.requests), int(c.load.requests)];
-  };
-  console.log(table(['sessions', 'gate', 'req/s', 'p50', 'p99', 'app CPU µs/req', 'Redis cmds/req', 'per request', 'requests'], gate.configs.map(row)));
-  const ratios = (['memory', 'redis'] as const).map((s) => {
-    const w = gate.configs.find((c) => c.sessions === s && c.gate)!;
-    const wo = gate.configs.find((c) => c.sessions === s && !c.gate)!;
-    const rounds = gate.pairs.find((p) => p.sessions === s)!.rounds.map((r) => r.withRps / r.withoutRps).sort((a, b) => a - b);
-    const cpuW = w.cpuMicros / w.load.requests;
-    const cpuWo = wo.cpuMicros / wo.load.requests;
-    return { s, median: median(rounds), min: rounds[0]!, max: rounds[rounds.length - 1]!, pooled: rps(w.load) / rps(wo.load), p99: latencySummary(w.load).p99 - latencySummary(wo.load).p99, cpuW, cpuWo, bound: cpuWo / (cpuWo + micro.addedMicros) };
-  });
-  console.log('');
-  console.log(table(['sessions', 'with / without: median of rounds', 'range over rounds', 'pooled', 'app CPU µs/req with / without', 'CPU capacity with / without', 'p99 with − without'], ratios.map((r) => [
-    r.s, pct(r.median), `${pct(r.min)} – ${pct(r.max)}`, pct(r.pooled), `${fixed(r.cpuW, 1)} / ${fixed(r.cpuWo, 1)}`, pct(r.cpuWo / r.cpuW), ms(r.p99),
-  ])));
-  console.log('\n"CPU capacity" = app CPU per request without ÷ with, from the same load runs: what the ratio would be if the app process alone were the bottleneck (CPU time per request also moves with contention for the 2 CPUs).');
-  console.log(`\nThe gate's own cost without the network (bench/gate-middleware-cost.ts: the middleware called in-process ${int(micro.calls)} times on a verified session's context, median of ${CFG.micro.repetitions} repetitions against a no-op): **${fixed(micro.addedMicros, 2)} µs per request** for \`tf.gate\` + \`tf.routes\` (gate alone ${fixed(micro.gateMicros, 2)} µs, \`tf.routes\` alone on a path outside the prefix ${fixed(micro.routesMicros, 2)} µs), ${micro.storeReads} store reads. Against the app's CPU per request without the gate, that bounds the throughput ratio of a CPU-bound app at ${ratios.map((r) => `${pct(r.bound)} (${r.s} sessions)`).join(', ')}.`);
-  console.log(`\nRedis commands inside the state cache interval (${STATE_CACHE_MS / 1000} s): a fixed ${CFG.gate.countRequests} requests right after the sessions verified (INFO commandstats before/after):\n`);
-  console.log(table(['sessions', 'requests', 'since first verification', 'with gate', 'without', 'added by the gate'], gate.inCache.map((c) => [
-    c.sessions, c.requests, `${(c.sinceVerifiedMs / 1000).toFixed(1)} s`, `${c.gated.calls} (${describeCommands(c.gated, c.requests)})`, `${c.plain.calls} (${describeCommands(c.plain, c.requests)})`, String(c.gated.calls - c.plain.calls),
-  ])));
-  console.log(`\nAfter the cache interval (the timed runs outlast it): ${gate.pairs.map((p) => `${p.sessions} sessions: ${int(p.stateReads)} state reads (HGETALL record) for ${int(p.expiries)} session cache expiries = ${fixed(p.stateReads / Math.max(1, p.expiries), 1)} per expiry`).join('; ')}. 1.0 means a session's concurrent requests share one read when its cached state expires; more means each request that arrives while the read is in flight reads too.`);
-  console.log(`\nSanity checks: ${gate.sanity.map((x) => x.replace(/ \{.*$/, '')).join('; ')}.`);
+  const micro = { koa: await gateMiddlewareCost(CFG.micro), express: await expressGateMiddlewareCost(CFG.micro) };
+  const ratios = printGateSection(gate, micro, { ...CFG.gate, repetitions: CFG.micro.repetitions });
 
   // ---------------------------------------------------------------- 3. reference points (same machine state as 1)
   log('3. reference points');
@@ -226,7 +202,7 @@ async function main(): Promise<void> {
   heading('3. Reference points (same run, same load settings as 1)');
   console.log(table(['endpoint', 'req/s', 'p50', 'p99', 'app CPU µs/req'], [
     ...refs.map((r) => { const l = latencySummary(r.load); return [r.label, int(rps(r.load)), ms(l.p50), ms(l.p99), fixed(r.cpuMicros / r.load.requests, 0)]; }),
-    ...gate.configs.map((c) => { const l = latencySummary(c.load); return [`session app, ${c.sessions} sessions, ${c.gate ? 'with gate' : 'without gate'} (from 1)`, int(rps(c.load)), ms(l.p50), ms(l.p99), fixed(c.cpuMicros / c.load.requests, 0)]; }),
+    ...gate.configs.map((c) => { const l = latencySummary(c.load); return [`${c.adapter === 'koa' ? 'Koa' : 'Express'} session app, ${c.sessions} sessions, ${c.gate ? 'with gate' : 'without gate'} (from 1)`, int(rps(c.load)), ms(l.p50), ms(l.p99), fixed(c.cpuMicros / c.load.requests, 0)]; }),
     ...[valid].map((s) => { const l = latencySummary(s.load); return [`POST /2fa/verify, valid code (from 2, ${CFG.verifyConnections} connections)`, int(rps(s.load)), ms(l.p50), ms(l.p99), fixed(s.cpuMicros / s.users, 0)]; }),
   ]));
 
@@ -260,21 +236,16 @@ async function main(): Promise<void> {
   const total = (performance.now() - started) / 1000;
   console.log(table(['target', 'result', 'met'], [
     ...ratios.map((r) => [
-      `gate keeps ≥ 95 % of throughput (${r.s} sessions)`,
+      `gate keeps ≥ 95 % of throughput (${r.adapter}, ${r.s} sessions)`,
       `load test ${pct(r.median)} (median of ${CFG.gate.rounds} paired rounds; pooled ${pct(r.pooled)}); CPU-cost bound ${pct(r.bound)}`,
       r.median >= 0.95 && r.bound >= 0.95 ? 'yes' : r.bound >= 0.95 ? 'NO in the load test (in-process cost bound: yes)' : 'NO',
     ]),
-    ['gate adds no Redis command within the cache interval', gate.inCache.map((c) => `${c.sessions}: +${c.gated.calls - c.plain.calls}`).join(', '), inCacheOk ? 'yes' : 'NO'],
+    ['gate adds no Redis command within the cache interval', gate.inCache.map((c) => `${c.adapter} ${c.sessions}: +${c.gated.calls - c.plain.calls}`).join(', '), inCacheOk ? 'yes' : 'NO'],
     ['verification ≤ 2 sequential Redis round trips (2FA)', '2 (record ∥ ip, then attempt script; last-use write not awaited)', 'yes'],
     ['every guard key (steps, fail, ip, enrol) has a TTL', guardKeysOk ? 'all' : 'some without', guardKeysOk ? 'yes' : 'NO'],
     ['whole benchmark < 5 min', `${total.toFixed(0)} s`, total < 300 ? 'yes' : 'NO'],
   ]));
   console.log(`\nLoad average 1/5/15 min: ${loadAtStart} at start, ${loadAvg()} at the end (${os.availableParallelism()} CPUs; anything else running on the machine shows up here and in the noise).`);
-}
-
-function median(sortedAsc: number[]): number {
-  const n = sortedAsc.length;
-  return n % 2 ? sortedAsc[(n - 1) / 2]! : (sortedAsc[n / 2 - 1]! + sortedAsc[n / 2]!) / 2;
 }
 
 const loadAvg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' / ');

@@ -6,17 +6,20 @@
  * Apps (each on a free loopback port):
  *   memGated / memPlain     in-memory sessions, with / without the 2FA gate
  *   redisGated / redisPlain Redis sessions, with / without the 2FA gate
+ *   exMemGated / exMemPlain, exRedisGated / exRedisPlain
+ *                           the same four on Express (bench/express-apps.ts)
  *   verify                  = redisGated with X-Forwarded-For trusted (one client IP per user)
  *   bare, totp              reference points
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Koa from 'koa';
 import { twoFactor, createRedisClient } from '../src/index.ts';
+import { twoFactor as expressTwoFactor } from '../src/express/index.ts';
 import { createBareApp, createSessionApp, createTotpApp, memorySessionStore, redisSessionStore } from './apps.ts';
+import { createExpressSessionApp } from './express-apps.ts';
 
-export const APP_NAMES = ['memGated', 'memPlain', 'redisGated', 'redisPlain', 'verify', 'bare', 'totp'] as const;
+export const APP_NAMES = ['memGated', 'memPlain', 'redisGated', 'redisPlain', 'exMemGated', 'exMemPlain', 'exRedisGated', 'exRedisPlain', 'verify', 'bare', 'totp'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
 export type ToServer =
@@ -33,9 +36,9 @@ function send(m: FromServer): void {
   process.send?.(m);
 }
 
-function listen(app: Koa): Promise<Server> {
+function listen(handler: RequestListener): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(handler).listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
 }
@@ -52,18 +55,25 @@ async function init(redisUrl: string, encryptionKeys: string): Promise<void> {
   });
   closeRedis = () => redis.disconnect();
   const tf = twoFactor({ issuer: 'bench', redis, encryptionKeys, logger: () => {} });
+  const etf = expressTwoFactor({ issuer: 'bench', redis, encryptionKeys, logger: () => {} });
   const keys = [randomBytes(32).toString('base64')];
   // Each pair shares its session store and cookie keys: one cookie works on both.
   const memStore = memorySessionStore();
   const redisStore = redisSessionStore(redis);
-  const apps: Record<AppName, Koa> = {
-    memGated: createSessionApp({ keys, store: memStore, tf }),
-    memPlain: createSessionApp({ keys, store: memStore }),
-    redisGated: createSessionApp({ keys, store: redisStore, tf }),
-    redisPlain: createSessionApp({ keys, store: redisStore }),
-    verify: createSessionApp({ keys, store: redisStore, tf, proxy: true }),
-    bare: createBareApp(),
-    totp: createTotpApp(),
+  const exMemStore = memorySessionStore();
+  const koa = (app: { callback(): RequestListener }): RequestListener => app.callback();
+  const apps: Record<AppName, RequestListener> = {
+    memGated: koa(createSessionApp({ keys, store: memStore, tf })),
+    memPlain: koa(createSessionApp({ keys, store: memStore })),
+    redisGated: koa(createSessionApp({ keys, store: redisStore, tf })),
+    redisPlain: koa(createSessionApp({ keys, store: redisStore })),
+    exMemGated: createExpressSessionApp({ keys, store: exMemStore, tf: etf }),
+    exMemPlain: createExpressSessionApp({ keys, store: exMemStore }),
+    exRedisGated: createExpressSessionApp({ keys, store: redisStore, tf: etf }),
+    exRedisPlain: createExpressSessionApp({ keys, store: redisStore }),
+    verify: koa(createSessionApp({ keys, store: redisStore, tf, proxy: true })),
+    bare: koa(createBareApp()),
+    totp: koa(createTotpApp()),
   };
   const ports = {} as Record<AppName, number>;
   for (const name of APP_NAMES) {

@@ -40,24 +40,33 @@ function hostOf(req: Request): string {
   return req.get('host') ?? '';
 }
 
-export function toHttpRequest(req: Request, res: Response, getUser: (req: Request) => unknown): HttpRequest<Request> {
+/** The full path whatever the mount point: the prefix and the app's paths are absolute. */
+export function pathOf(req: Request): string {
   const url = req.originalUrl;
   const queryAt = url.indexOf('?');
-  return {
-    method: req.method,
-    // The full path whatever the mount point: the prefix and the app's paths are absolute.
-    path: queryAt === -1 ? url : url.slice(0, queryAt),
-    url,
-    query: req.query as Record<string, unknown>,
-    header: (name) => req.get(name) ?? '',
-    ip: req.ip ?? '',
-    ownOrigin: `${req.protocol}://${hostOf(req)}`,
-    readBody: () => readBody(req, res),
-    session: () => sessionOf(req),
-    regenerateSession: () => regenerateKeepingData(req),
-    user: () => getUser(req),
-    native: req,
-  };
+  return queryAt === -1 ? url : url.slice(0, queryAt);
+}
+
+/** Getters, so that what the core does not ask for is never computed (the gate runs on every request). */
+class ExpressRequest implements HttpRequest<Request> {
+  constructor(readonly native: Request, private readonly res: Response, private readonly getUser: (req: Request) => unknown) {}
+
+  get method(): string { return this.native.method; }
+  get path(): string { return pathOf(this.native); }
+  get url(): string { return this.native.originalUrl; }
+  get query(): Record<string, unknown> { return this.native.query as Record<string, unknown>; }
+  get ip(): string { return this.native.ip ?? ''; }
+  get ownOrigin(): string { return `${this.native.protocol}://${hostOf(this.native)}`; }
+
+  header(name: string): string { return this.native.get(name) ?? ''; }
+  readBody(): Promise<unknown> { return readBody(this.native, this.res); }
+  session(): ExpressSession | null { return sessionOf(this.native); }
+  regenerateSession(): Promise<void> { return regenerateKeepingData(this.native); }
+  user(): unknown { return this.getUser(this.native); }
+}
+
+export function toHttpRequest(req: Request, res: Response, getUser: (req: Request) => unknown): HttpRequest<Request> {
+  return new ExpressRequest(req, res, getUser);
 }
 
 export function send(res: Response, answer: Answer): void {

@@ -9,7 +9,7 @@
  *   ... the app's routes ...
  *   app.use(twoFactorErrors());
  */
-import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { TwoFactorOptionsFor } from '../config/options.ts';
 import type { TwoFactorApi } from '../config/two-factor-api.ts';
 import { resolveOptions } from '../config/resolve-options.ts';
@@ -18,7 +18,7 @@ import { createErrorHandling, type TwoFactorErrorsOptions } from '../core/http/e
 import { gate } from '../core/http/gate.ts';
 import { createRouteDispatcher } from '../core/http/routes/index.ts';
 import { stepUp, type StepUpOptions } from '../core/http/step-up.ts';
-import { beforeResponseEnds, send, toHttpRequest } from './exchange.ts';
+import { beforeResponseEnds, pathOf, send, toHttpRequest } from './exchange.ts';
 
 /** The options of `twoFactor()`; callbacks receive the Express request. */
 export type ExpressTwoFactorOptions = TwoFactorOptionsFor<Request>;
@@ -33,7 +33,7 @@ const PROXY_WARNING = "koa-two-factor: 'trust proxy' is true, so req.ip is the l
 export function twoFactor(options: ExpressTwoFactorOptions = {}): ExpressTwoFactor {
   const r = resolveOptions<Request>(options, (req) => (req as { user?: unknown }).user);
   const request = (req: Request, res: Response) => toHttpRequest(req, res, r.getUser);
-  const answerRoute = createRouteDispatcher(r);
+  const routeDispatcher = createRouteDispatcher(r);
   let warnedProxy = false;
 
   const gateHandler: RequestHandler = (req, res, next) => {
@@ -51,8 +51,14 @@ export function twoFactor(options: ExpressTwoFactorOptions = {}): ExpressTwoFact
 
   const router = Router();
   router.use((req, res, next) => {
-    answerRoute(request(req, res)).then((answer) => (answer ? send(res, answer) : next())).catch(next);
+    routeDispatcher.answer(request(req, res)).then((answer) => (answer ? send(res, answer) : next())).catch(next);
   });
+  // An Express router leaves through setImmediate when nothing in it answered:
+  // the app's own requests skip it after one string compare instead.
+  // (Express 4 and 5 routers are functions that call their own `handle`.)
+  const dispatch = router as unknown as { handle(req: Request, res: Response, next: NextFunction): void };
+  const enter = dispatch.handle.bind(router);
+  dispatch.handle = (req, res, next) => (routeDispatcher.covers(pathOf(req)) ? enter(req, res, next) : next());
 
   return {
     gate: gateHandler,

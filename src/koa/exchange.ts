@@ -1,6 +1,10 @@
 /**
  * The Koa side of a request: a Koa context in the core's terms, and the
  * core's answer written back. Nothing is decided here.
+ *
+ * A class with getters: the gate runs on every request of the app, and most
+ * of them need only the path, the session and the user, so nothing else is
+ * computed (or allocated) until the core asks for it.
  */
 import type { Context } from 'koa';
 import type { Answer, HttpRequest, SessionLike } from '../core/http/types.ts';
@@ -9,29 +13,30 @@ import { readBody } from './body.ts';
 /** What koa-session puts on `ctx.session` (its `regenerate()` keeps the data). */
 type KoaSession = SessionLike & { regenerate?: () => Promise<void> };
 
-function sessionOf(ctx: Context): KoaSession | null {
-  return (ctx as unknown as { session?: KoaSession | null }).session ?? null;
+class KoaRequest implements HttpRequest<Context> {
+  constructor(readonly native: Context, private readonly getUser: (ctx: Context) => unknown) {}
+
+  get method(): string { return this.native.method; }
+  get path(): string { return this.native.path; }
+  get url(): string { return this.native.originalUrl; }
+  get query(): Record<string, unknown> { return this.native.query; }
+  get ip(): string { return this.native.ip; }
+  // Not `ctx.origin`: in Koa 3 that is the request's Origin header, not this server's origin.
+  get ownOrigin(): string { return `${this.native.protocol}://${this.native.host}`; }
+
+  header(name: string): string { return this.native.get(name); }
+  readBody(): Promise<unknown> { return readBody(this.native); }
+  session(): KoaSession | null { return (this.native as unknown as { session?: KoaSession | null }).session ?? null; }
+  user(): unknown { return this.getUser(this.native); }
+
+  async regenerateSession(): Promise<void> {
+    const session = this.session();
+    if (typeof session?.regenerate === 'function') await session.regenerate();
+  }
 }
 
 export function toHttpRequest(ctx: Context, getUser: (ctx: Context) => unknown): HttpRequest<Context> {
-  return {
-    method: ctx.method,
-    path: ctx.path,
-    url: ctx.originalUrl,
-    query: ctx.query,
-    header: (name) => ctx.get(name),
-    ip: ctx.ip,
-    // Not `ctx.origin`: in Koa 3 that is the request's Origin header, not this server's origin.
-    ownOrigin: `${ctx.protocol}://${ctx.host}`,
-    readBody: () => readBody(ctx),
-    session: () => sessionOf(ctx),
-    async regenerateSession() {
-      const session = sessionOf(ctx);
-      if (typeof session?.regenerate === 'function') await session.regenerate();
-    },
-    user: () => getUser(ctx),
-    native: ctx,
-  };
+  return new KoaRequest(ctx, getUser);
 }
 
 export function send(ctx: Context, answer: Answer): void {

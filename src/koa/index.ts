@@ -30,7 +30,7 @@ const PROXY_WARNING = 'koa-two-factor: app.proxy is on without app.maxIpsCount, 
 export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
   const r = resolveOptions<Context>(options, (ctx) => ctx.state.user);
   const request = (ctx: Context) => toHttpRequest(ctx, r.getUser);
-  const answerRoute = createRouteDispatcher(r);
+  const routeDispatcher = createRouteDispatcher(r);
   let warnedProxy = false;
 
   const gateMiddleware: Middleware = async (ctx, next) => {
@@ -44,11 +44,13 @@ export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
     await outcome.afterRequest();
   };
 
-  const routes: Middleware = async (ctx, next) => {
-    const answer = await answerRoute(request(ctx));
+  const answerRoute: Middleware = async (ctx, next) => {
+    const answer = await routeDispatcher.answer(request(ctx));
     if (!answer) return next();
     send(ctx, answer);
   };
+  // Not async: the app's own requests pass with one string compare and no promise.
+  const routes: Middleware = (ctx, next) => (routeDispatcher.covers(ctx.path) ? answerRoute(ctx, next) : next());
 
   return {
     gate: gateMiddleware,

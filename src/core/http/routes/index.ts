@@ -43,15 +43,23 @@ export const ROUTES: ReadonlyArray<readonly [string, string, RouteHandler]> = [
 
 interface CompiledRoute { method: string; match: MatchFunction<Record<string, string>>; handle: RouteHandler }
 
-/** The routes of one mount prefix: `answer(req)` is null for a request that is not one of them. */
-export function createRouteDispatcher(r: HttpSettings) {
+/** The routes of one mount prefix, and what the adapters call. */
+export interface RouteDispatcher {
+  /** Whether a path is under the prefix at all: one string compare, so the app's own requests cost nothing more. */
+  covers(path: string): boolean;
+  /** The answer of the route the request names, or null when it names none. */
+  answer(req: HttpRequest): Promise<Answer | null>;
+}
+
+export function createRouteDispatcher(r: HttpSettings): RouteDispatcher {
   const compiled: CompiledRoute[] = ROUTES.map(([method, path, handle]) => ({
     method, handle, match: match<Record<string, string>>(path === '/' ? r.prefix : `${r.prefix}${path}`, { decode: safeDecode }),
   }));
 
+  const covers = (path: string): boolean => isUnder(path, r.prefix);
+
   function find(req: HttpRequest): { route: CompiledRoute; params: Record<string, string> } | null {
-    // One string compare for the app's own requests.
-    if (!isUnder(req.path, r.prefix)) return null;
+    if (!covers(req.path)) return null;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     for (const route of compiled) {
       if (route.method !== method) continue;
@@ -61,7 +69,7 @@ export function createRouteDispatcher(r: HttpSettings) {
     return null;
   }
 
-  return async function answer(req: HttpRequest): Promise<Answer | null> {
+  async function answer(req: HttpRequest): Promise<Answer | null> {
     const found = find(req);
     if (!found) return null;
     try {
@@ -74,7 +82,9 @@ export function createRouteDispatcher(r: HttpSettings) {
       if (!err) throw thrown;
       return errorAnswer(req, err, { page: defaultErrorPage, contentSecurityPolicy: r.contentSecurityPolicy });
     }
-  };
+  }
+
+  return { covers, answer };
 }
 
 /** A path parameter that is not valid percent-encoding stays as sent (it then matches no device). */

@@ -12,7 +12,8 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { twoFactor, twoFactorErrors, createRedisClient, whenReady, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
-import { checkPassword, findById, listUsers, type User } from './users.ts';
+import { exampleTwoFactorSettings } from './settings.ts';
+import { checkPassword, findById, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
 
@@ -45,16 +46,7 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   let redis: Redis | undefined;
   if (o.redisUrl) redis = createRedisClient(o.redisUrl);
 
-  const tf = twoFactor({
-    issuer: 'koa-two-factor example',
-    redis,
-    encryptionKeys: o.encryptionKeys,
-    audit: o.audit ?? ((e) => console.log(JSON.stringify({ audit: e }))),
-    canManage: (user: User) => user.role === 'admin',
-    verifyPassword: (user: User, password: string) => checkPassword(user.username, password) !== null,
-    listUsers: () => listUsers().map(({ id, username }) => ({ id, username })),
-    ...o.twoFactor,
-  });
+  const tf = twoFactor({ ...exampleTwoFactorSettings(o, redis), ...o.twoFactor });
 
   passport.serializeUser((user: any, done) => done(null, (user as User).id));
   passport.deserializeUser((id: string, done) => done(null, findById(id) ?? false));

@@ -1,18 +1,11 @@
 /** `npm start`: the example on http://localhost:3000 (PORT to change; REDIS_URL for Redis). */
 import { createExampleApp } from './app.ts';
+import { readServerEnv, USERS_LINE } from './settings.ts';
 
-const port = Number(process.env.PORT ?? 3000);
-const redisUrl = process.env.REDIS_URL || undefined;
-const encryptionKeys = process.env.TWO_FACTOR_KEYS || undefined;
-
-if (redisUrl && !encryptionKeys) {
-  console.error('REDIS_URL is set: also set TWO_FACTOR_KEYS (e.g. TWO_FACTOR_KEYS="k1:$(openssl rand -base64 32)") so secrets are encrypted at rest.');
-  process.exit(1);
-}
-
-const { app, ready } = createExampleApp({ redisUrl, encryptionKeys, cookieKeys: process.env.COOKIE_KEYS?.split(',') });
+const { port, redisUrl, encryptionKeys, cookieKeys } = readServerEnv();
+const { app, ready } = createExampleApp({ redisUrl, encryptionKeys, cookieKeys });
 await ready();
 app.listen(port, () => {
   console.log(`koa-two-factor example on http://localhost:${port} (${redisUrl ? 'Redis' : 'in-memory stores'})`);
-  console.log('Users: alice / alice-password, bob / bob-password, admin / admin-password');
+  console.log(USERS_LINE);
 });

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { twoFactor, twoFactorErrors, createRedisClient, whenReady, DEFAULT_CONTENT_SECURITY_POLICY, type ExpressTwoFactorOptions } from '../../src/express/index.ts';
 import type { ExampleOptions } from '../basic/app.ts';
-import { checkPassword, findById, listUsers, type User } from '../basic/users.ts';
+import { exampleTwoFactorSettings } from '../basic/settings.ts';
+import { checkPassword, findById, type User } from '../basic/users.ts';
 import { dashboardPage, loginPage, takeControlPage } from '../basic/pages.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 
@@ -45,16 +46,7 @@ export function createExpressExampleApp(o: ExpressExampleOptions = {}): ExpressE
   let redis: Redis | undefined;
   if (o.redisUrl) redis = createRedisClient(o.redisUrl);
 
-  const tf = twoFactor({
-    issuer: 'koa-two-factor example',
-    redis,
-    encryptionKeys: o.encryptionKeys,
-    audit: o.audit ?? ((e) => console.log(JSON.stringify({ audit: e }))),
-    canManage: (user: User) => user.role === 'admin',
-    verifyPassword: (user: User, password: string) => checkPassword(user.username, password) !== null,
-    listUsers: () => listUsers().map(({ id, username }) => ({ id, username })),
-    ...o.twoFactor,
-  });
+  const tf = twoFactor({ ...exampleTwoFactorSettings(o, redis), ...o.twoFactor });
 
   // Passport of this app alone (passport's default instance is process-wide).
   const auth = new passport.Passport();

@@ -7,5 +7,5 @@ export { safeReturnTo } from './core/http/return-to.ts';
 export { classifyError, toTwoFactorError, UNREADABLE_BODY_MESSAGE, type ErrorClass } from './core/error-classes.ts';
 export * from './core/index.ts';
 export * from './stores/index.ts';
-export type { Views, SetupPageData, SetupDonePageData, VerifyPageData, PageBase } from '../views/types.ts';
+export type * from '../views/types.ts';
 export { defaultViews, html, raw, escapeHtml, layout } from '../views/index.ts';

@@ -42,8 +42,8 @@ ${appLink}
 <input type="hidden" name="_csrf" value="${d.csrfToken}">
 <input type="hidden" name="enrolmentId" value="${d.enrolmentId}">
 ${returnToField(d.returnTo)}
-<label for="code">Enter the 6-digit code shown in the app</label>
-<input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required>
+<label for="code">Enter the ${String(d.codeDigits ?? 6)}-digit code shown in the app</label>
+<input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="${String(d.codeDigits ?? 6)}" required>
 <button type="submit">Activate</button>
 </form>
 </li>

@@ -16,6 +16,12 @@ export interface PageBase {
   error?: string | undefined;
   /** Seconds to wait when locked out; shown in the error text when set. */
   retryAfterSeconds?: number | undefined;
+  /** Digits of an authenticator code (the `totp.digits` option). Default 6. */
+  codeDigits?: number | undefined;
+  /** The app's logout route (the `logoutPath` option). Default `/logout`. */
+  logoutPath?: string | undefined;
+  /** How the app's logout is reached: a form post or a link (the `logoutMethod` option). Default `POST`. */
+  logoutMethod?: 'POST' | 'GET' | undefined;
 }
 
 /** The page that links an authenticator app: QR code, secret key, code field. */

@@ -1,5 +1,5 @@
 import { html } from './html.ts';
-import { errorAlert, layout, returnToField } from './layout.ts';
+import { errorAlert, layout, returnToField, safeHref } from './layout.ts';
 import type { VerifyPageData } from './types.ts';
 
 function remainingNotice(n: number | undefined) {
@@ -8,12 +8,22 @@ function remainingNotice(n: number | undefined) {
   return html`<p class="notice">${text}</p>`;
 }
 
+/** The app's logout: a form post (with the token) or, for an app whose logout is a GET, a link. */
+function signOut(d: VerifyPageData) {
+  const path = d.logoutPath ?? '/logout';
+  if (d.logoutMethod === 'GET') return html`<a href="${safeHref(path)}">Sign out</a>`;
+  return html`<form method="post" action="${path}">
+<input type="hidden" name="_csrf" value="${d.csrfToken}">
+<button type="submit" class="link">Sign out</button>
+</form>`;
+}
+
 /** The second-factor challenge after the password step (also used for step-up). */
 export function verifyPage(d: VerifyPageData): string {
   const body = html`<h1>${d.title}</h1>
 ${errorAlert(d)}
 ${remainingNotice(d.backupCodesRemaining)}
-<p>Enter the 6-digit code from your authenticator app, or one of your backup codes.</p>
+<p>Enter the ${String(d.codeDigits ?? 6)}-digit code from your authenticator app, or one of your backup codes.</p>
 <form method="post" action="${d.action}">
 <input type="hidden" name="_csrf" value="${d.csrfToken}">
 ${returnToField(d.returnTo)}
@@ -22,10 +32,7 @@ ${returnToField(d.returnTo)}
 <button type="submit">Verify</button>
 </form>
 <nav>
-<form method="post" action="/logout">
-<input type="hidden" name="_csrf" value="${d.csrfToken}">
-<button type="submit" class="link">Sign out</button>
-</form>
+${signOut(d)}
 </nav>`;
 
   return layout({ title: d.title, body });

@@ -18,6 +18,8 @@ export const DEFAULT_ISSUER = 'Koa app';
 export const DEFAULT_SESSION_KEY = 'twoFactor';
 export const DEFAULT_LOGIN_PATH = '/login';
 export const DEFAULT_LOGOUT_PATH = '/logout';
+/** The built-in pages sign out with a form post (with the CSRF token); `GET` for an app whose logout is a link. */
+export const DEFAULT_LOGOUT_METHOD = 'POST';
 export const DEFAULT_AFTER_VERIFY_PATH = '/';
 /**
  * How long the gate trusts the 2FA state it cached in the session before
@@ -32,6 +34,9 @@ export const DEFAULT_STATE_CACHE_MS = 15_000;
  * should not be enough to link an attacker's phone.
  */
 export const DEFAULT_RECENT_VERIFICATION_MS = 5 * 60_000;
+
+/** A user as the admin page lists it; numeric ids are fine. */
+export interface ListedUser { id: string | number; username: string }
 
 export interface TwoFactorOptionsFor<C> {
   /** Name shown in the authenticator app. Default `DEFAULT_ISSUER`. */
@@ -72,6 +77,8 @@ export interface TwoFactorOptionsFor<C> {
   loginPath?: string | undefined;
   /** The app's logout route, always reachable. Default `DEFAULT_LOGOUT_PATH`. */
   logoutPath?: string | undefined;
+  /** How the built-in pages reach `logoutPath`: a form post or a link. Default `DEFAULT_LOGOUT_METHOD`. */
+  logoutMethod?: 'POST' | 'GET' | undefined;
   /** Where a browser goes after the second factor when no `returnTo` was given. Default `DEFAULT_AFTER_VERIFY_PATH`. */
   afterVerifyPath?: string | undefined;
   /** Key of the 2FA namespace in `ctx.session`. Default `DEFAULT_SESSION_KEY`. */
@@ -85,7 +92,7 @@ export interface TwoFactorOptionsFor<C> {
   /** Checks an admin's own password to confirm each admin change. Required for the admin routes. */
   verifyPassword?: ((user: any, password: string) => boolean | Promise<boolean>) | undefined;
   /** The app's users for the admin list (`id`, `username`). Required for `GET /2fa/admin/users`. */
-  listUsers?: (() => Promise<{ id: string; username: string }[]> | { id: string; username: string }[]) | undefined;
+  listUsers?: (() => Promise<ListedUser[]> | ListedUser[]) | undefined;
   /** Content-Security-Policy of the HTML pages; `false` to leave it to the app. Default `DEFAULT_CONTENT_SECURITY_POLICY`. */
   contentSecurityPolicy?: string | false | undefined;
   /** Replaces any of the default pages. */

@@ -15,7 +15,7 @@ import { RedisGuardStore } from '../stores/redis-guard-store.ts';
 import { RedisRecordStore } from '../stores/redis-record-store.ts';
 import { defaultViews } from '../../views/index.ts';
 import {
-  DEFAULT_AFTER_VERIFY_PATH, DEFAULT_CONTENT_SECURITY_POLICY, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
+  DEFAULT_AFTER_VERIFY_PATH, DEFAULT_CONTENT_SECURITY_POLICY, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_METHOD, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
   DEFAULT_RECENT_VERIFICATION_MS, DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptionsFor,
 } from './options.ts';
 
@@ -72,6 +72,7 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
     sessionKey: o.sessionKey ?? DEFAULT_SESSION_KEY,
     loginPath: o.loginPath ?? DEFAULT_LOGIN_PATH,
     logoutPath: o.logoutPath ?? DEFAULT_LOGOUT_PATH,
+    logoutMethod: o.logoutMethod ?? DEFAULT_LOGOUT_METHOD,
     afterVerifyPath: o.afterVerifyPath ?? DEFAULT_AFTER_VERIFY_PATH,
     recentVerificationMs: o.recentVerificationMs ?? DEFAULT_RECENT_VERIFICATION_MS,
     contentSecurityPolicy: o.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY,

@@ -59,6 +59,7 @@ export interface HttpSettings<C = unknown> {
   sessionKey: string;
   loginPath: string;
   logoutPath: string;
+  logoutMethod: 'POST' | 'GET';
   afterVerifyPath: string;
   recentVerificationMs: number;
   contentSecurityPolicy: string | false;

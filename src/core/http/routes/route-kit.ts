@@ -69,6 +69,9 @@ export function pageBase(req: HttpRequest, r: HttpSettings, returnTo: string | u
     returnTo,
     error: err?.message,
     retryAfterSeconds: typeof retry === 'number' ? retry : undefined,
+    codeDigits: r.service.totp.digits,
+    logoutPath: r.logoutPath,
+    logoutMethod: r.logoutMethod,
   };
 }
 

@@ -55,7 +55,12 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
   const log = o.logger ?? ((m: string) => console.warn(m));
   const service = createService(o, log);
   const getUserId: (user: any) => unknown = o.getUserId ?? defaultUserId;
-  let warnedUserId = false;
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    log(message);
+  };
   // An app's getUserId that throws on an odd user is an unusable id, not a 500.
   const userIdOf = (user: unknown): string | null => {
     try {
@@ -80,6 +85,7 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
     views: { ...defaultViews, ...o.views },
     facts: new SessionFactsCache(service, stateCacheMs),
     log,
+    warnOnce,
     getUser: o.getUser ?? defaultGetUser,
     async canManage(user, ctx) {
       return Boolean(user && o.canManage && (await o.canManage(user, ctx)));
@@ -97,8 +103,7 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
       if (!user) return null;
       const id = userIdOf(user);
       if (id !== null) return id;
-      if (!warnedUserId) log(UNREADABLE_USER_ID);
-      warnedUserId = true;
+      warnOnce('user-id', UNREADABLE_USER_ID);
       throw new TwoFactorError('forbidden', { reason: 'user_id_unreadable' }, UNREADABLE_USER_ID);
     },
     accountName: (user) => getAccountName(user as never),

@@ -18,13 +18,14 @@ function sessionOf(req: Request): ExpressSession | null {
  * same cookie (its lifetime: an app's "remember me" `cookie.maxAge`), as
  * koa-session's `regenerate()` keeps them: session fixation.
  */
-async function regenerateKeepingData(req: Request): Promise<void> {
+async function regenerateKeepingData(req: Request): Promise<boolean> {
   const session = sessionOf(req);
-  if (typeof session?.regenerate !== 'function') return;
+  if (typeof session?.regenerate !== 'function') return false;
   const data = Object.entries(session).filter(([, value]) => typeof value !== 'function');
   await new Promise<void>((resolve, reject) => session.regenerate!((err) => (err ? reject(err) : resolve())));
   const fresh = sessionOf(req);
   if (fresh) for (const [key, value] of data) fresh[key] = value;
+  return true;
 }
 
 /**
@@ -61,7 +62,7 @@ class ExpressRequest implements HttpRequest<Request> {
   header(name: string): string { return this.native.get(name) ?? ''; }
   readBody(): Promise<unknown> { return readBody(this.native, this.res); }
   session(): ExpressSession | null { return sessionOf(this.native); }
-  regenerateSession(): Promise<void> { return regenerateKeepingData(this.native); }
+  regenerateSession(): Promise<boolean> { return regenerateKeepingData(this.native); }
   user(): unknown { return this.getUser(this.native); }
 }
 

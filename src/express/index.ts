@@ -34,13 +34,9 @@ export function twoFactor(options: ExpressTwoFactorOptions = {}): ExpressTwoFact
   const r = resolveOptions<Request>(options, (req) => (req as { user?: unknown }).user);
   const request = (req: Request, res: Response) => toHttpRequest(req, res, r.getUser);
   const routeDispatcher = createRouteDispatcher(r);
-  let warnedProxy = false;
 
   const gateHandler: RequestHandler = (req, res, next) => {
-    if (!warnedProxy && req.app.get('trust proxy') === true) {
-      warnedProxy = true;
-      r.log(PROXY_WARNING);
-    }
+    if (req.app.get('trust proxy') === true) r.warnOnce('proxy', PROXY_WARNING);
     // `.catch(next)`, not `.then(…, next)`: whatever the callback throws must reach Express, not become an unhandled rejection.
     gate(r, request(req, res)).then((outcome) => {
       if (outcome.answer) return send(res, outcome.answer);

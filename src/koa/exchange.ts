@@ -29,9 +29,11 @@ class KoaRequest implements HttpRequest<Context> {
   session(): KoaSession | null { return (this.native as unknown as { session?: KoaSession | null }).session ?? null; }
   user(): unknown { return this.getUser(this.native); }
 
-  async regenerateSession(): Promise<void> {
+  async regenerateSession(): Promise<boolean> {
     const session = this.session();
-    if (typeof session?.regenerate === 'function') await session.regenerate();
+    if (typeof session?.regenerate !== 'function') return false;
+    await session.regenerate();
+    return true;
   }
 }
 

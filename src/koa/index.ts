@@ -31,13 +31,9 @@ export function twoFactor(options: TwoFactorOptions = {}): TwoFactor {
   const r = resolveOptions<Context>(options, (ctx) => ctx.state.user);
   const request = (ctx: Context) => toHttpRequest(ctx, r.getUser);
   const routeDispatcher = createRouteDispatcher(r);
-  let warnedProxy = false;
 
   const gateMiddleware: Middleware = async (ctx, next) => {
-    if (!warnedProxy && ctx.app.proxy && !ctx.app.maxIpsCount) {
-      warnedProxy = true;
-      r.log(PROXY_WARNING);
-    }
+    if (ctx.app.proxy && !ctx.app.maxIpsCount) r.warnOnce('proxy', PROXY_WARNING);
     const outcome = await gate(r, request(ctx));
     if (outcome.answer) return send(ctx, outcome.answer);
     await next();

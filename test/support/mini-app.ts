@@ -9,8 +9,12 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import session from 'koa-session';
+import { createRequire } from 'node:module';
 import { generateCode, twoFactor, type TwoFactorOptions } from '../../src/index.ts';
 import { HttpClient } from './http-client.ts';
+
+/** koa-session 5, as older apps run it: no `regenerate()`. */
+const sessionV5: unknown = createRequire(import.meta.url)('koa-session5');
 import { listenOnLoopback } from './listen.ts';
 
 export interface MiniApp {
@@ -27,6 +31,8 @@ export interface MiniAppOptions {
   twoFactor?: Partial<TwoFactorOptions> | undefined;
   /** Mount @koa/bodyparser for the app's own routes (not under the 2FA prefix). Default false. */
   bodyParser?: boolean | undefined;
+  /** The session middleware: koa-session 7 (default) or koa-session 5 (no `regenerate()`). */
+  session?: 'koa-session' | 'koa-session5' | undefined;
   /** The app's own routes, mounted after the gate and the 2FA routes. */
   routes?: ((router: Router, tf: ReturnType<typeof twoFactor>) => void) | undefined;
 }
@@ -45,7 +51,8 @@ export async function startMiniApp(o: MiniAppOptions = {}): Promise<MiniApp> {
   });
   const app = new Koa();
   app.keys = ['mini-app-test-key'];
-  app.use(session({ key: 'mini.sess', sameSite: 'lax' }, app));
+  const sessionMiddleware = o.session === 'koa-session5' ? (sessionV5 as unknown as typeof session) : session;
+  app.use(sessionMiddleware({ key: 'mini.sess', sameSite: 'lax' }, app));
   if (o.bodyParser) {
     const parse = bodyParser({ enableTypes: ['json', 'form'] });
     app.use((ctx, next) => (ctx.path.startsWith(`${tf.prefix}/`) ? next() : parse(ctx, next)));

@@ -20,7 +20,7 @@ import { defaultErrorPage, errorAnswer } from './error-answer.ts';
 import { redirectAnswer, wantsJson } from './negotiate.ts';
 import { withReturnTo } from './return-to.ts';
 import { currentNamespace, endSecondFactor, factsOf, tagLogin } from './session-state.ts';
-import type { Answer, HttpRequest, HttpSettings } from './types.ts';
+import type { Answer, HttpRequest, HttpSettings, SessionLike } from './types.ts';
 
 /** Exact path match, or under a directory-like prefix: `/2fa/x` is under `/2fa`, `/2faX` is not. */
 export function isUnder(path: string, prefix: string): boolean {
@@ -37,9 +37,18 @@ export type GateOutcome = { answer: Answer } | { answer?: undefined; afterReques
 
 const NOTHING_AFTER = { afterRequest: async () => {} };
 
+const MOUNT_ORDER = 'koa-two-factor: a session holds a Passport login but the gate sees no user, so it lets the request through as logged out. Mount tf.gate after passport.session() (or check the getUser option).';
+
+/** Passport keeps its login in `session.passport.user`; it drops it itself when the user no longer deserializes. */
+function holdsPassportLogin(session: SessionLike | null): boolean {
+  const passport = session?.passport;
+  return typeof passport === 'object' && passport !== null && (passport as { user?: unknown }).user !== undefined;
+}
+
 export async function gate(r: HttpSettings, req: HttpRequest): Promise<GateOutcome> {
   const user = req.user();
   if (!user) {
+    if (holdsPassportLogin(req.session())) r.warnOnce('mount-order', MOUNT_ORDER);
     // Logged out, by whatever route: an earlier login's second factor ends here.
     await endSecondFactor(req, r);
     return NOTHING_AFTER;

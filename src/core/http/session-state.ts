@@ -11,6 +11,8 @@ import {
 import { sessionOf } from './session-store.ts';
 import type { HttpRequest, HttpSettings } from './types.ts';
 
+const NO_REGENERATE = 'koa-two-factor: the session middleware has no regenerate(), so the session id is not rotated when the second factor is passed (session fixation stays possible). Use koa-session 6 or later, or express-session.';
+
 /** This user's namespace, or undefined; never writes. */
 export function readState(req: HttpRequest, r: HttpSettings, uid: string): SecondFactorSession | undefined {
   return namespaceFor(sessionOf(req)[r.sessionKey], uid);
@@ -70,7 +72,7 @@ async function adoptLogin(req: HttpRequest, r: HttpSettings, uid: string, login:
     // The session moves to the new login; the old one must not count for a copy of it.
     r.service.endLogin(uid, previous.login).catch((err: unknown) => r.log(`koa-two-factor: could not end the replaced login: ${String(err)}`));
   }
-  await req.regenerateSession();
+  if (!(await req.regenerateSession())) r.warnOnce('no-regenerate', NO_REGENERATE);
   sessionOf(req)[r.sessionKey] = verifiedNamespace(uid, login, method, generation, now);
 }
 

@@ -35,8 +35,11 @@ export interface HttpRequest<C = unknown> {
   readBody(): Promise<unknown>;
   /** The app's session now, or null when the app has dropped it. */
   session(): SessionLike | null;
-  /** Gives the session a new id, keeping its data (session fixation). */
-  regenerateSession(): Promise<void>;
+  /**
+   * Gives the session a new id, keeping its data (session fixation); false
+   * when the session middleware cannot (koa-session 5 has no `regenerate()`).
+   */
+  regenerateSession(): Promise<boolean>;
   /** The logged-in user now (whatever the app put there), or a falsy value. */
   user(): unknown;
   /** The framework's own request object, for the app's callbacks (`canManage`, `verifyPassword`, …). */
@@ -83,4 +86,6 @@ export interface HttpSettings<C = unknown> {
   accountName(user: unknown): string;
   /** Where warnings go. */
   log(message: string): void;
+  /** Logs `message` the first time `key` is seen: an integration mistake is said once, not per request. */
+  warnOnce(key: string, message: string): void;
 }

@@ -1,7 +1,9 @@
 /**
- * The published package: `npm run build` compiles src/ and views/ to
- * JavaScript with declarations, and every entry of the exports map resolves
- * to a module that loads in plain Node (no tsx).
+ * The published package: `npm run build` compiles src/ and views/ twice, to
+ * ES modules (dist/) and to CommonJS (dist/cjs), with declarations; every
+ * entry of the exports map resolves, under `import` and under `require`, to a
+ * module that loads in plain Node (no tsx); publint and arethetypeswrong find
+ * nothing wrong with the packed package.
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -20,17 +22,27 @@ describe('package build', function () {
     // Inside the project (ignored by git) so the build resolves node_modules like dist/ would.
     mkdirSync(join(root, 'test-output'), { recursive: true });
     out = mkdtempSync(join(root, 'test-output', 'build-'));
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { cwd: root });
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { cwd: root });
+    await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build-cjs.json'), '--outDir', join(out, 'cjs')], { cwd: root });
+    await run(process.execPath, [join(root, 'scripts/mark-cjs.mjs'), join(out, 'cjs')], { cwd: root });
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
   it('emits JavaScript and declarations for every entry of the exports map', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }> };
-    for (const [entry, target] of Object.entries(pkg.exports)) {
-      for (const file of [target.types, target.default]) {
-        expect(existsSync(join(out, file.replace(/^\.\/dist\//, ''))), `${entry}: ${file}`).to.equal(true);
+    type Target = { types: string; default: string };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { import: Target; require: Target }> };
+    let checked = 0;
+    for (const [entry, conditions] of Object.entries(pkg.exports)) {
+      if (typeof conditions === 'string') continue;
+      for (const [condition, target] of Object.entries(conditions)) {
+        for (const file of [target.types, target.default]) {
+          expect(existsSync(join(out, file.replace(/^\.\/dist\//, ''))), `${entry} (${condition}): ${file}`).to.equal(true);
+          checked++;
+        }
       }
     }
+    expect(checked).to.equal(16);
   });
 
   it('loads in plain Node and exposes the public API', async () => {
@@ -43,5 +55,17 @@ describe('package build', function () {
     const script = `import(${JSON.stringify(join(out, 'src/express/index.js'))}).then((m) => { const tf = m.twoFactor({ logger: () => {} }); console.log(JSON.stringify([typeof tf.gate, typeof tf.router.use, typeof m.twoFactorErrors(), typeof m.TwoFactorService])); })`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
     expect(JSON.parse(stdout)).to.deep.equal(['function', 'function', 'function', 'function']);
+  });
+
+  it('require() works in plain Node too (CommonJS apps): the Koa and the Express entries', async () => {
+    const script = `const m = require(${JSON.stringify(join(out, 'cjs/src/index.js'))}); const e = require(${JSON.stringify(join(out, 'cjs/src/express/index.js'))});
+console.log(JSON.stringify([typeof m.twoFactor({ logger() {} }).gate, typeof m.TwoFactorService, typeof e.twoFactor({ logger() {} }).router.use, typeof e.twoFactorErrors]));`;
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: root });
+    expect(JSON.parse(stdout)).to.deep.equal(['function', 'function', 'function', 'function']);
+  });
+
+  it('publint and arethetypeswrong (every resolution mode: node10, node16 from CJS and ESM, bundler) find no problem in the packed package', async () => {
+    await run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], { cwd: root });
+    await run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), '--pack', '.'], { cwd: root });
   });
 });

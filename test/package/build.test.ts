@@ -65,6 +65,8 @@ console.log(JSON.stringify([typeof m.twoFactor({ logger() {} }).gate, typeof m.T
   });
 
   it('publint and arethetypeswrong (every resolution mode: node10, node16 from CJS and ESM, bundler) find no problem in the packed package', async () => {
+    // publint reads the files `npm pack` would take (it does not build them): dist/ first.
+    await run('npm', ['run', 'build'], { cwd: root });
     await run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], { cwd: root });
     await run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), '--pack', '.'], { cwd: root });
   });

@@ -26,13 +26,16 @@ function runtimeImports(source: string): string[] {
   return [...found];
 }
 
-describe('Express adapter: the packages it loads are declared in package.json', () => {
+describe('package: every package src/ loads at run time is declared in package.json (dependencies, or a peer)', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
   const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
-  const dir = join(root, 'src/express');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
-    it(`src/express/${file}`, () => {
-      const missing = runtimeImports(readFileSync(join(dir, file), 'utf8')).filter((name) => !declared.has(name));
+  const files = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  it('finds the adapters among the files it reads', () => {
+    expect(files).to.include.members([join('express', 'index.ts'), join('koa', 'index.ts')]);
+  });
+  for (const file of files) {
+    it(`src/${file}`, () => {
+      const missing = runtimeImports(readFileSync(join(root, 'src', file), 'utf8')).filter((name) => !declared.has(name));
       expect(missing, 'imported at run time, declared nowhere').to.deep.equal([]);
     });
   }

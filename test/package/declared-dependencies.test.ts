@@ -1,6 +1,6 @@
 /**
- * `koa-two-factor/express` installed in someone else's Express app: every
- * package the adapter loads at run time must be one the package declares
+ * koa-two-factor installed in someone else's Koa or Express app: every
+ * package src/ loads at run time must be one the package declares
  * (`dependencies`, or `peerDependencies` for the app's own framework).
  * Here every package is in node_modules by luck of hoisting; under pnpm, or
  * when npm does not hoist a transitive dependency, an undeclared import is

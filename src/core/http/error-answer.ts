@@ -41,7 +41,7 @@ function retryHeaders(err: TwoFactorError): AnswerHeaders {
 }
 
 /** The error as JSON, whatever the client asked for. */
-export function jsonError(err: TwoFactorError): Answer {
+function jsonError(err: TwoFactorError): Answer {
   return jsonAnswer(err.toJSON(), err.status, retryHeaders(err));
 }
 

@@ -67,7 +67,8 @@ export async function stepUp(r: HttpSettings, req: HttpRequest, o: StepUpOptions
 }
 
 function refusal(req: HttpRequest, r: HttpSettings, err: TwoFactorError, o: StepUpOptions): Answer {
-  if (!wantsJson(req) && err.code === 'two_factor_setup_required') {
+  const browser = !wantsJson(req);
+  if (browser && err.code === 'two_factor_setup_required') {
     return pageAnswer(r.views.setupRequired({
       ...pageBase(req, r, undefined),
       activateUrl: String(err.details.setupUrl),
@@ -76,6 +77,6 @@ function refusal(req: HttpRequest, r: HttpSettings, err: TwoFactorError, o: Step
     }), r.contentSecurityPolicy, 403);
   }
   // A form post cannot be replayed by a redirect: ask here, then go back to the page it came from.
-  if (!wantsJson(req) && err.code === 'step_up_required') return redirectAnswer(String(err.details.stepUpUrl), req.method === 'GET' ? 302 : 303);
+  if (browser && err.code === 'step_up_required') return redirectAnswer(String(err.details.stepUpUrl), req.method === 'GET' ? 302 : 303);
   return errorAnswer(req, err, { page: defaultErrorPage, contentSecurityPolicy: r.contentSecurityPolicy });
 }

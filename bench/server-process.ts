@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { twoFactor, createRedisClient } from '../src/index.ts';
+import { twoFactor } from '../src/index.ts';
+import { createRedisClient } from '../src/redis/index.ts';
 import { twoFactor as expressTwoFactor } from '../src/express/index.ts';
 import { createBareApp, createSessionApp, createTotpApp, memorySessionStore, redisSessionStore } from './apps.ts';
 import { createExpressSessionApp } from './express-apps.ts';

@@ -4,9 +4,27 @@
  * `attempt` runs the same rules as src/core/failure-budget.ts.
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 
-export type RedisClient = Redis | Cluster;
+type Arg = string | number;
+
+/**
+ * The Redis commands the stores send. An ioredis `Redis` or `Cluster` (any
+ * version from 5) fits, the app's own client included: the package itself
+ * needs ioredis only for `koa-two-factor/redis` (`createRedisClient`).
+ */
+export interface RedisClient {
+  evalsha(sha: string, numkeys: number, ...args: Arg[]): Promise<unknown>;
+  eval(script: string, numkeys: number, ...args: Arg[]): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, expiryMode: 'PX', ms: number): Promise<unknown>;
+  del(...keys: string[]): Promise<number>;
+  exists(...keys: string[]): Promise<number>;
+  hget(key: string, field: string): Promise<string | null>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  hset(key: string, ...fieldsAndValues: Arg[]): Promise<number>;
+  hdel(key: string, ...fields: string[]): Promise<number>;
+  hincrby(key: string, field: string, increment: number): Promise<number>;
+}
 
 export interface Script { lua: string; sha: string }
 

@@ -8,7 +8,7 @@ import { codeWithTimeLeft, enrol, startExample, type ExampleKind, type RunningEx
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { storeReady, waitUntil } from '../support/parallel.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
-import { createRedisClient } from '../../src/index.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 
 export const ALICE = '1';
 export const BOB = '2';

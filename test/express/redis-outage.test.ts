@@ -16,7 +16,8 @@
  */
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { createRedisClient, SecretBox, whenReady } from '../../src/index.ts';
+import { SecretBox } from '../../src/index.ts';
+import { createRedisClient, whenReady } from '../../src/redis/index.ts';
 import { enrolOverJson, startCarelessExpressApp, type CarelessExpressApp } from '../support/careless-express-app.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { enrolOver, startMiniApp, type MiniApp } from '../support/mini-app.ts';

@@ -3,31 +3,28 @@
  * ES modules (dist/) and to CommonJS (dist/cjs), with declarations; every
  * entry of the exports map resolves, under `import` and under `require`, to a
  * module that loads in plain Node (no tsx); publint and arethetypeswrong find
- * nothing wrong with the packed package.
+ * nothing wrong with the packed package. Built once, in a staging copy
+ * (test/support/package-stage.ts).
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildStagedPackage, packStagedPackage, projectRoot as root } from '../support/package-stage.ts';
 
 const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 
 describe('package build', function () {
   this.timeout(60_000);
+  let stage: string;
   let out: string;
 
   before(async () => {
-    // Inside the project (ignored by git) so the build resolves node_modules like dist/ would.
-    mkdirSync(join(root, 'test-output'), { recursive: true });
-    out = mkdtempSync(join(root, 'test-output', 'build-'));
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], { cwd: root });
-    await run(process.execPath, [tsc, '-p', join(root, 'tsconfig.build-cjs.json'), '--outDir', join(out, 'cjs')], { cwd: root });
-    await run(process.execPath, [join(root, 'scripts/mark-cjs.mjs'), join(out, 'cjs')], { cwd: root });
+    stage = await buildStagedPackage();
+    out = join(stage, 'dist');
   });
-  after(() => rmSync(out, { recursive: true, force: true }));
+  after(() => rmSync(stage, { recursive: true, force: true }));
 
   it('emits JavaScript and declarations for every entry of the exports map', () => {
     type Target = { types: string; default: string };
@@ -42,7 +39,7 @@ describe('package build', function () {
         }
       }
     }
-    expect(checked).to.equal(16);
+    expect(checked).to.equal(20);
   });
 
   it('loads in plain Node and exposes the public API', async () => {
@@ -65,9 +62,8 @@ console.log(JSON.stringify([typeof m.twoFactor({ logger() {} }).gate, typeof m.T
   });
 
   it('publint and arethetypeswrong (every resolution mode: node10, node16 from CJS and ESM, bundler) find no problem in the packed package', async () => {
-    // publint reads the files `npm pack` would take (it does not build them): dist/ first.
-    await run('npm', ['run', 'build'], { cwd: root });
-    await run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], { cwd: root });
-    await run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), '--pack', '.'], { cwd: root });
+    await run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], { cwd: stage });
+    const tarball = await packStagedPackage(stage, stage);
+    await run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball], { cwd: stage });
   });
 });

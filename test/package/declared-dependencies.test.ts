@@ -9,21 +9,45 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 
-/** Bare specifiers of the value (not `import type`) imports of a TypeScript file. */
-function runtimeImports(source: string): string[] {
+/** Specifiers a TypeScript file loads at run time: value imports and re-exports (not `import type`, `export type`). */
+function loadedSpecifiers(source: string): string[] {
   const found = new Set<string>();
-  for (const m of source.matchAll(/^import\s+(?!type\s)([^'"]*?)\s*from\s*'([^']+)'/gm)) {
+  for (const m of source.matchAll(/^(?:import|export)\s+(?!type\s)([^'"]*?)\s*from\s*'([^']+)'/gm)) {
     const [, clause, spec] = m;
     // `import { type A, type B } from 'x'` loads nothing at run time.
     if (/^\{[^}]*\}$/.test(clause!.trim()) && clause!.replace(/[{}\s]/g, '').split(',').every((n) => n.startsWith('type'))) continue;
-    if (spec!.startsWith('.') || spec!.startsWith('node:') || builtinModules.includes(spec!)) continue;
-    found.add(spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!);
+    found.add(spec!);
   }
   return [...found];
+}
+
+/** Bare package names a TypeScript file loads at run time. */
+function runtimeImports(source: string): string[] {
+  const found = new Set<string>();
+  for (const spec of loadedSpecifiers(source)) {
+    if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+    found.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+  }
+  return [...found];
+}
+
+/** Every package the module graph from `entry` (a path under the project) loads at run time. */
+function packagesLoadedFrom(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const name of runtimeImports(source)) packages.add(name);
+    for (const spec of loadedSpecifiers(source)) if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+  };
+  visit(join(root, entry));
+  return packages;
 }
 
 describe('package: every package src/ loads at run time is declared in package.json (dependencies, or a peer)', () => {
@@ -37,6 +61,27 @@ describe('package: every package src/ loads at run time is declared in package.j
     it(`src/${file}`, () => {
       const missing = runtimeImports(readFileSync(join(root, 'src', file), 'utf8')).filter((name) => !declared.has(name));
       expect(missing, 'imported at run time, declared nowhere').to.deep.equal([]);
+    });
+  }
+});
+
+describe('package: an optional peer dependency is loaded only by the entry that needs it', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+  const optionalPeers = Object.entries(pkg.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([name]) => name);
+  const needs: Record<string, string[]> = {
+    'src/index.ts': [],
+    'src/core/index.ts': [],
+    'src/stores/index.ts': [],
+    'src/express/index.ts': ['express'],
+    'src/redis/index.ts': ['ioredis'],
+  };
+  it('koa, express and ioredis are the optional peers', () => {
+    expect(optionalPeers).to.have.members(['express', 'ioredis', 'koa']);
+  });
+  for (const [entry, allowed] of Object.entries(needs)) {
+    it(`${entry} loads ${allowed.length ? allowed.join(', ') + ' and no other' : 'none of them'}`, () => {
+      const loaded = packagesLoadedFrom(entry);
+      expect(optionalPeers.filter((name) => loaded.has(name))).to.have.members(allowed);
     });
   }
 });

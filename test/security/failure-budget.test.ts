@@ -6,10 +6,8 @@
  */
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import {
-  createRedisClient, isTwoFactorError, MemoryGuardStore, MemoryRecordStore, RedisGuardStore, RedisRecordStore,
-  type GuardStore, type RecordStore, type TwoFactorOptions,
-} from '../../src/index.ts';
+import { isTwoFactorError, MemoryGuardStore, MemoryRecordStore, RedisGuardStore, RedisRecordStore, type GuardStore, type RecordStore, type TwoFactorOptions } from '../../src/index.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, sleep, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';

@@ -18,7 +18,8 @@
  */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { createRedisClient, SecretBox } from '../../src/index.ts';
+import { SecretBox } from '../../src/index.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 import { codeWithTimeLeft, enrol, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { sleep, storeReady, waitUntil } from '../support/parallel.ts';

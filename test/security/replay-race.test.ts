@@ -6,10 +6,8 @@
  */
 import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';
-import {
-  createRedisClient, MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox,
-  type RecordStore, type TwoFactorOptions,
-} from '../../src/index.ts';
+import { MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox, type RecordStore, type TwoFactorOptions } from '../../src/index.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';

@@ -29,9 +29,8 @@ import RedisStore from 'connect-redis';
 import { Redis } from 'ioredis';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import {
-  createRedisClient, generateCode, SecretBox, twoFactor, twoFactorErrors, whenReady, type ExpressTwoFactor, type ExpressTwoFactorOptions,
-} from '../../src/express/index.ts';
+import { generateCode, SecretBox, twoFactor, twoFactorErrors, type ExpressTwoFactor, type ExpressTwoFactorOptions } from '../../src/express/index.ts';
+import { createRedisClient, whenReady } from '../../src/redis/index.ts';
 import { codeWithTimeLeft } from './clock.ts';
 import { HttpClient } from './http-client.ts';
 

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';
 import { MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox, type RecordStore, type TwoFactorOptions } from '../../src/index.ts';
 import { createRedisClient } from '../../src/redis/index.ts';
+import { realNow } from '../support/clock.ts';
 import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';
@@ -131,8 +132,14 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
       for (let round = 0; round < ROUNDS; round++) {
         const { secret } = await freshEnrolment(round);
         const code = await codeWithTimeLeft(secret, 0);
+        const sentAt = realNow();
         const auditMark = ex.audit.length;
         const answers = await inParallel(SESSIONS, (i) => sessions[i]!.post('/2fa/verify', { json: { code } }));
+        // What a failed round needs to be explained (one unexplained failure in many runs): when it ran, what the stores hold.
+        const context = async () => `round ${round}: sent ${sentAt % 30_000} ms into the step, answered after ${realNow() - sentAt} ms; `
+          + `devices ${JSON.stringify((await records.get(ALICE)).devices.map((d) => d.id))}; `
+          + `audit ${JSON.stringify(ex.audit.slice(auditMark, auditMark + 3).map((e) => [e.type, e.detail]))}`;
+        if (tally(answers)['200'] !== 1) expect.fail(`${JSON.stringify(tally(answers))}; ${await context()}`);
         expect(tally(answers), `round ${round}`).to.deep.equal({ '200': 1, '401 invalid_code': SESSIONS - 1 });
         expect(successes(auditMark), `round ${round}: success audit events`).to.equal(1);
         const winner = answers.findIndex((a) => a.status === 200);

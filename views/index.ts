@@ -31,9 +31,12 @@ export { setupRequiredPage } from './setup-required.ts';
 export type {
   AdminPageData,
   AccountPageData,
+  AccountPasskeyLinks,
   BackupCodesPageData,
   DeviceView,
   PageBase,
+  PasskeyAuthenticateLinks,
+  PasskeyRegisterLinks,
   SetupDonePageData,
   SetupPageData,
   SetupRequiredPageData,

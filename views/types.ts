@@ -42,6 +42,8 @@ export interface SetupPageData extends PageBase {
   accountName: string;
   /** The issuer shown in the app, e.g. `Example App`. */
   issuer: string;
+  /** Set when passkeys are enabled: the page also offers a passkey or security key instead of the app. */
+  passkey?: PasskeyRegisterLinks | undefined;
 }
 
 /** "Good to go": shown once after a device is confirmed. */
@@ -62,31 +64,73 @@ export interface VerifyPageData extends PageBase {
   action: string;
   /** Heading, e.g. "Two-factor authentication" or "Confirm it's you". */
   title: string;
+  /** Set when passkeys are enabled and the user has one: the page offers "Use a passkey" next to the code form. */
+  passkey?: PasskeyAuthenticateLinks | undefined;
+}
+
+/** Where a page's passkey forms get their WebAuthn options and script, to sign in with a passkey. */
+export interface PasskeyAuthenticateLinks {
+  /** `POST` URL answering `PublicKeyCredentialRequestOptionsJSON`, e.g. `/2fa/passkeys/authentication-options`. */
+  optionsUrl: string;
+  /** The same-origin passkey script, e.g. `/2fa/assets/passkeys.js`. */
+  scriptUrl: string;
+}
+
+/** Where a page's passkey forms get their WebAuthn options, post the new passkey and load the script. */
+export interface PasskeyRegisterLinks {
+  /** `POST` URL answering `PublicKeyCredentialCreationOptionsJSON`, e.g. `/2fa/passkeys/options`. */
+  optionsUrl: string;
+  /** Form action that links the new passkey, e.g. `/2fa/passkeys`. */
+  registerUrl: string;
+  /** The same-origin passkey script, e.g. `/2fa/assets/passkeys.js`. */
+  scriptUrl: string;
+}
+
+/** The account page's passkey links: adding one, and (when the user has one) proving an action with it. */
+export interface AccountPasskeyLinks extends PasskeyRegisterLinks {
+  /**
+   * Set when the user has a passkey: `POST` URL answering
+   * `PublicKeyCredentialRequestOptionsJSON`; every form that asks for a fresh
+   * code then also offers "Use a passkey instead".
+   */
+  authenticationOptionsUrl?: string | undefined;
 }
 
 /** One linked authenticator as the account page lists it. */
 export interface DeviceView {
+  /** The device id, used in the rename and remove URLs. */
   id: string;
+  /** The name the user gave it, e.g. `Phone`. */
   name: string;
-  /** ISO times. */
+  /** An authenticator app or a passkey / security key. */
+  kind: 'totp' | 'passkey';
+  /** ISO time it was linked. */
   createdAt: string;
+  /** ISO time of its last successful use; null when never used. */
   lastUsedAt: string | null;
 }
 
 /** The "Two-factor authentication" account page: devices, codes, actions. */
 export interface AccountPageData extends PageBase {
+  /** `none`: 2FA off; `pending`: required but not set up yet; `active`: at least one device. */
   state: 'none' | 'pending' | 'active';
   /** Required by policy: disabling is refused, the last device cannot be removed. */
   required: boolean;
+  /** The linked authenticator apps and passkeys, oldest first. */
   devices: DeviceView[];
+  /** Unused backup codes left. */
   backupCodesRemaining: number;
   /** A success notice ("Backup codes regenerated", "Phone removed"). */
   notice?: string | undefined;
+  /** Set when passkeys are enabled: the page offers "Add a passkey" (see `AccountPasskeyLinks`). */
+  passkey?: AccountPasskeyLinks | undefined;
 }
 
 /** Fresh backup codes after regeneration, shown this once. */
 export interface BackupCodesPageData extends PageBase {
+  /** The new codes, shown this one time. */
   backupCodes: string[];
+  /** Where the continue button leads. */
   continueUrl: string;
 }
 
@@ -105,8 +149,11 @@ export interface SetupRequiredPageData extends PageBase {
 
 /** The admin's user list: state per user, the global flag, the actions. */
 export interface AdminPageData extends PageBase {
+  /** 2FA is required of every user. */
   requireAll: boolean;
+  /** Every user with their 2FA state and whether it is required of them. */
   users: { id: string; username: string; state: 'none' | 'pending' | 'active'; required: boolean }[];
+  /** A success notice after a policy change. */
   notice?: string | undefined;
 }
 

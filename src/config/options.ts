@@ -36,6 +36,27 @@ export const DEFAULT_STATE_CACHE_MS = 15_000;
 export const DEFAULT_RECENT_VERIFICATION_MS = 5 * 60_000;
 
 /** A user as the admin page lists it; numeric ids are fine. */
+/** What the authenticator is asked to check about the person: `preferred` asks for a PIN or biometric where it has one. */
+export const DEFAULT_PASSKEY_USER_VERIFICATION = 'preferred';
+
+export interface PasskeyOptions {
+  /** Offer passkeys on the pages and accept them. Default true. */
+  enabled?: boolean | undefined;
+  /**
+   * The relying-party id: the domain every passkey is bound to, e.g.
+   * `example.com` (then usable from `app.example.com` too). Passkeys stop
+   * working when it changes. Default: each request's host name, with a
+   * warning once; set it in production.
+   */
+  rpId?: string | undefined;
+  /** The name a browser shows when creating a passkey. Default: `issuer`. */
+  rpName?: string | undefined;
+  /** Every origin the pages are served from, e.g. `https://app.example.com`. Default: the request's own origin. */
+  origins?: string[] | undefined;
+  /** See `DEFAULT_PASSKEY_USER_VERIFICATION`. */
+  userVerification?: 'required' | 'preferred' | 'discouraged' | undefined;
+}
+
 export interface ListedUser { id: string | number; username: string }
 
 export interface TwoFactorOptionsFor<C> {
@@ -85,6 +106,8 @@ export interface TwoFactorOptionsFor<C> {
   sessionKey?: string | undefined;
   /** See `DEFAULT_RECENT_VERIFICATION_MS`. */
   recentVerificationMs?: number | undefined;
+  /** Passkeys and security keys (WebAuthn) as a second factor; see `PasskeyOptions`. */
+  passkeys?: PasskeyOptions | undefined;
   /** See `DEFAULT_STATE_CACHE_MS`. */
   stateCacheMs?: number | undefined;
   /** Who may manage the 2FA policy (admin routes). Default: nobody. */

@@ -16,7 +16,7 @@ import { RedisRecordStore } from '../stores/redis-record-store.ts';
 import { defaultViews } from '../../views/index.ts';
 import {
   DEFAULT_AFTER_VERIFY_PATH, DEFAULT_CONTENT_SECURITY_POLICY, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_METHOD, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
-  DEFAULT_RECENT_VERIFICATION_MS, DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptionsFor,
+  DEFAULT_PASSKEY_USER_VERIFICATION, DEFAULT_RECENT_VERIFICATION_MS, DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptionsFor,
 } from './options.ts';
 
 /** The settings, plus how this adapter finds the logged-in user. */
@@ -81,6 +81,13 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
     afterVerifyPath: o.afterVerifyPath ?? DEFAULT_AFTER_VERIFY_PATH,
     recentVerificationMs: o.recentVerificationMs ?? DEFAULT_RECENT_VERIFICATION_MS,
     contentSecurityPolicy: o.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY,
+    passkeys: {
+      enabled: o.passkeys?.enabled ?? true,
+      rpId: o.passkeys?.rpId,
+      rpName: o.passkeys?.rpName ?? service.issuer,
+      origins: o.passkeys?.origins,
+      userVerification: o.passkeys?.userVerification ?? DEFAULT_PASSKEY_USER_VERIFICATION,
+    },
     publicPaths: o.publicPaths ?? [],
     views: { ...defaultViews, ...o.views },
     facts: new SessionFactsCache(service, stateCacheMs),

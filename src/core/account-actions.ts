@@ -2,15 +2,15 @@
 import { TwoFactorError } from './errors.ts';
 import { twoFactorState, type TwoFactorState } from './state.ts';
 import type { SessionFacts } from './session-policy.ts';
-import { readCodeField, readStringField } from './code-input.ts';
-import { checkSecondFactor } from './factor-check.ts';
+import { readStringField } from './code-input.ts';
+import { checkSecondFactor, readProofField } from './factor-check.ts';
 import type { ServiceContext } from './service-context.ts';
 import { MAX_NAME_LENGTH, type RequestInfo } from './service-options.ts';
 
 export interface TwoFactorStatus {
   state: TwoFactorState;
   required: boolean;
-  devices: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[];
+  devices: { id: string; name: string; kind: 'totp' | 'passkey'; createdAt: string; lastUsedAt: string | null }[];
   backupCodesRemaining: number;
   generation: number;
 }
@@ -56,6 +56,7 @@ export function status(ctx: ServiceContext, userId: string): Promise<TwoFactorSt
       devices: record.devices.map((d) => ({
         id: d.id,
         name: d.name,
+        kind: d.passkey ? 'passkey' as const : 'totp' as const,
         createdAt: new Date(d.createdAt).toISOString(),
         lastUsedAt: d.lastUsedAt === null ? null : new Date(d.lastUsedAt).toISOString(),
       })),
@@ -79,10 +80,11 @@ export function regenerateBackupCodes(ctx: ServiceContext, userId: string, codeI
 /** Unlinks one authenticator after a fresh code; refused for the last one while 2FA is required. */
 export function removeDevice(ctx: ServiceContext, userId: string, deviceIdInput: unknown, codeInput: unknown, info: RequestInfo): Promise<{ state: TwoFactorState; generation: number }> {
   const deviceId = readStringField(deviceIdInput, 'id', 64, true)!;
-  readCodeField(codeInput);
+  readProofField(codeInput);
   return ctx.guarded(async () => {
     const [record, required] = await ctx.recordAndRequirement(userId);
-    if (!record.devices.some((d) => d.id === deviceId)) {
+    const device = record.devices.find((d) => d.id === deviceId);
+    if (!device) {
       throw noSuchDevice();
     }
     if (required && record.devices.length === 1) {
@@ -97,7 +99,7 @@ export function removeDevice(ctx: ServiceContext, userId: string, deviceIdInput:
     }
     const last = outcome === 'removed-last';
     const generation = await ctx.records.bumpGeneration(userId);
-    ctx.audit('device.removed', userId, info, 'success', { deviceId, lastDevice: last });
+    ctx.audit('device.removed', userId, info, 'success', { deviceId, kind: device.passkey ? 'passkey' : 'totp', lastDevice: last });
     return { state: twoFactorState(!last, required), generation };
   });
 }
@@ -115,7 +117,7 @@ export function renameDevice(ctx: ServiceContext, userId: string, deviceIdInput:
 
 /** Turns 2FA off after a fresh code: devices and backup codes go. Refused while required. */
 export function disable(ctx: ServiceContext, userId: string, codeInput: unknown, info: RequestInfo): Promise<{ state: TwoFactorState; generation: number }> {
-  readCodeField(codeInput);
+  readProofField(codeInput);
   return ctx.guarded(async () => {
     const [, required] = await ctx.recordAndRequirement(userId);
     if (required) {

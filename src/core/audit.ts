@@ -7,6 +7,7 @@ export type AuditEventType =
   | 'verification.succeeded' | 'verification.failed' | 'lockout'
   | 'backup_code.used' | 'backup_codes.regenerated'
   | 'device.removed' | 'device.renamed'
+  | 'passkey.registered' | 'passkey.counter_regression'
   | 'disabled' | 'reset' | 'policy.changed';
 
 export interface AuditEvent {

@@ -7,12 +7,13 @@ import { ERRORS, TwoFactorError } from './errors.ts';
 import { isTotpShape, matchTimeStep } from './totp.ts';
 import { readCodeField } from './code-input.ts';
 import { withIpLimit } from './ip-limit.ts';
+import { checkPasskey, PasskeyProof } from './passkeys.ts';
 import { lockedError, type ServiceContext } from './service-context.ts';
 import type { RequestInfo } from './service-options.ts';
 import type { AttemptOutcome, StepCandidate, UserRecord } from './store-types.ts';
 
 export interface FactorChecked {
-  method: 'totp' | 'backup';
+  method: 'totp' | 'backup' | 'passkey';
   deviceId?: string;
   backupCodesRemaining: number;
   generation: number;
@@ -24,6 +25,7 @@ export interface FactorChecked {
  * foreign code gets the same `invalid_code`.
  */
 export function checkSecondFactor(ctx: ServiceContext, userId: string, codeInput: unknown, info: RequestInfo): Promise<FactorChecked> {
+  if (codeInput instanceof PasskeyProof) return checkPasskey(ctx, userId, codeInput, info);
   const code = readCodeField(codeInput);
   return ctx.guarded(() => {
     // Read while the address's attempt is being counted: one round trip, not two.
@@ -50,6 +52,7 @@ async function checkTotp(ctx: ServiceContext, record: UserRecord, code: string, 
   const now = ctx.now();
   const candidates: StepCandidate[] = [];
   for (const d of record.devices) {
+    if (d.passkey) continue;
     const step = matchTimeStep(ctx.box.open(d.sealedSecret, record.userId), code, now, ctx.totp);
     if (step !== null) candidates.push({ deviceId: d.id, step });
   }
@@ -80,17 +83,25 @@ async function checkBackupCode(ctx: ServiceContext, record: UserRecord, normaliz
   return { method: 'backup', backupCodesRemaining: remaining, generation: record.generation };
 }
 
+/**
+ * The fresh proof an account change asks for: a code (`invalid_input` when it
+ * is no string), or a passkey answer the HTTP layer wrapped.
+ */
+export function readProofField(value: unknown): void {
+  if (!(value instanceof PasskeyProof)) readCodeField(value);
+}
+
 /** Turns a refused or failed attempt into the right error, with its audit events. */
-export async function failed(ctx: ServiceContext, userId: string, outcome: AttemptOutcome, info: RequestInfo): Promise<never> {
+export async function failed(ctx: ServiceContext, userId: string, outcome: AttemptOutcome, info: RequestInfo, detail: Record<string, string> = {}): Promise<never> {
   if (outcome.kind === 'locked') {
-    ctx.audit('verification.failed', userId, info, 'failure', { reason: 'locked' });
+    ctx.audit('verification.failed', userId, info, 'failure', { ...detail, reason: 'locked' });
     throw lockedError(outcome.retryAfterMs);
   }
   if (outcome.kind === 'capped') {
-    ctx.audit('verification.failed', userId, info, 'failure', { reason: 'hard_cap' });
+    ctx.audit('verification.failed', userId, info, 'failure', { ...detail, reason: 'hard_cap' });
     throw new TwoFactorError('too_many_attempts', {}, 'Too many failed attempts: authenticator codes are blocked. Use a backup code or ask an administrator to reset your two-factor authentication.');
   }
-  ctx.audit('verification.failed', userId, info, 'failure', {});
+  ctx.audit('verification.failed', userId, info, 'failure', detail);
   if (outcome.kind === 'rejected' && outcome.lockedForMs > 0) {
     ctx.audit('lockout', userId, info, 'failure', { lockedForMs: outcome.lockedForMs });
     // Still the answer for a wrong code, but it says the wait that starts now.

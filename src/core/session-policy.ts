@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { TwoFactorState } from './state.ts';
 
 /** How the second factor was passed. */
-export type VerifiedMethod = 'totp' | 'backup';
+export type VerifiedMethod = 'totp' | 'backup' | 'passkey';
 
 /** The 2FA namespace inside the app's session (JSON-safe). */
 export interface SecondFactorSession {
@@ -30,6 +30,11 @@ export interface SecondFactorSession {
    * it belongs to this login only: a new login is always read afresh.
    */
   tag?: string;
+  /**
+   * A random value the WebAuthn challenges given to this session are kept
+   * with: an answer to a challenge given to another session is refused.
+   */
+  binding?: string;
 }
 
 /** What the stores say about a user and this session's login. */

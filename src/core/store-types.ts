@@ -5,15 +5,50 @@
  */
 import type { ResolvedLimits } from './limits.ts';
 
-/** One linked authenticator. */
+/**
+ * A passkey or security key (WebAuthn credential). Nothing in it is secret:
+ * the private key never leaves the authenticator.
+ */
+export interface PasskeyCredential {
+  /** The credential id, base64url. */
+  credentialId: string;
+  /** Its COSE public key, base64url. */
+  publicKey: string;
+  /** The authenticator's signature counter at its last use; 0 when it keeps none. */
+  counter: number;
+  /** How the browser can reach it (`internal`, `usb`, `hybrid`, …), as it reported them. */
+  transports?: string[] | undefined;
+}
+
+/** One linked authenticator: an authenticator app (TOTP) or a passkey. */
 export interface DeviceRecord {
   id: string;
   /** The user's name for it, e.g. `Phone`. */
   name: string;
-  /** The TOTP secret, sealed by `SecretBox` (never the plain secret). */
+  /** The TOTP secret, sealed by `SecretBox` (never the plain secret); `''` for a passkey. */
   sealedSecret: string;
+  /** Set for a passkey; absent for an authenticator app. */
+  passkey?: PasskeyCredential | undefined;
   createdAt: number;
   lastUsedAt: number | null;
+}
+
+/**
+ * `advanced`: the counter moved forward (or the authenticator keeps none);
+ * `regressed`: it did not move forward although it counts (a cloned
+ * authenticator, or a replayed assertion), nothing written; `missing`: no such passkey.
+ */
+export type CounterOutcome = 'advanced' | 'regressed' | 'missing';
+
+/** A WebAuthn challenge handed to one session, for one purpose, usable once. */
+export interface PasskeyChallenge {
+  /** The challenge itself, base64url, as the browser signs it. */
+  challenge: string;
+  userId: string;
+  purpose: 'register' | 'authenticate';
+  /** The random binding of the session it was given to (see `SecondFactorSession.binding`). */
+  binding: string;
+  expiresAt: number;
 }
 
 /** Everything durable about one user's 2FA. */
@@ -58,6 +93,13 @@ export interface RecordStore {
   removeDevice(userId: string, deviceId: string, keepLast?: boolean): Promise<RemoveDeviceOutcome>;
   renameDevice(userId: string, deviceId: string, name: string): Promise<boolean>;
   touchDevice(userId: string, deviceId: string, at: number): Promise<void>;
+  /**
+   * Moves a passkey's signature counter to `counter` in one atomic step,
+   * under WebAuthn's rule: when either the stored or the new counter is not
+   * 0, the new one must be greater (`regressed`: nothing written). Two
+   * assertions with the same counter cannot both advance it.
+   */
+  advancePasskeyCounter(userId: string, deviceId: string, counter: number): Promise<CounterOutcome>;
   /** Replaces the whole set of backup code hashes at once. */
   replaceBackupCodes(userId: string, hashes: string[]): Promise<void>;
   /** Atomically removes one backup code hash; true for exactly one caller. */
@@ -111,6 +153,14 @@ export interface GuardStore {
   saveEnrolment(enrolment: PendingEnrolment): Promise<void>;
   getEnrolment(userId: string, id: string): Promise<PendingEnrolment | null>;
   deleteEnrolment(userId: string, id: string): Promise<void>;
+  /** Keeps a WebAuthn challenge until `expiresAt`. */
+  saveChallenge(challenge: PasskeyChallenge): Promise<void>;
+  /**
+   * Removes and returns a live challenge given to the session with
+   * `binding`, in one atomic step: of parallel callers, exactly one gets it.
+   * Another session (another binding) cannot see it, nor use it up.
+   */
+  takeChallenge(userId: string, binding: string, challenge: string): Promise<PasskeyChallenge | null>;
   /**
    * One atomic decision: refuse if locked or capped; else claim the first
    * candidate whose step is later than its device's last accepted step and

@@ -15,6 +15,9 @@ import * as account from './account-actions.ts';
 import type { TwoFactorStatus } from './account-actions.ts';
 import * as admin from './admin-actions.ts';
 import * as enrolment from './enrolment.ts';
+import * as passkeys from './passkeys.ts';
+import type { PasskeyRegistered, RelyingParty } from './passkeys.ts';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { EnrolmentConfirmed, EnrolmentStarted } from './enrolment.ts';
 import { checkSecondFactor, type FactorChecked } from './factor-check.ts';
 import { ServiceContext } from './service-context.ts';
@@ -84,6 +87,21 @@ export class TwoFactorService {
    */
   checkSecondFactor(userId: string, codeInput: unknown, info: RequestInfo): Promise<FactorChecked> {
     return checkSecondFactor(this.ctx, userId, codeInput, info);
+  }
+
+  /** Options for `navigator.credentials.create()`; the challenge is kept for this session's `binding`. */
+  passkeyRegistrationOptions(userId: string, accountName: string, binding: string, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return passkeys.passkeyRegistrationOptions(this.ctx, userId, accountName, binding, rp);
+  }
+
+  /** Verifies a passkey registration against this session's challenge and links it; the first device brings backup codes. */
+  registerPasskey(userId: string, nameInput: unknown, responseInput: unknown, binding: string | undefined, rp: RelyingParty, info: RequestInfo): Promise<PasskeyRegistered> {
+    return passkeys.registerPasskey(this.ctx, userId, nameInput, responseInput, binding, rp, info);
+  }
+
+  /** Options for `navigator.credentials.get()` over the user's passkeys; the answer goes to `checkSecondFactor` as a `PasskeyProof`. */
+  passkeyAuthenticationOptions(userId: string, binding: string, rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return passkeys.passkeyAuthenticationOptions(this.ctx, userId, binding, rp);
   }
 
   /** Replaces the backup codes after a fresh code; the old set dies at once. */

@@ -76,6 +76,7 @@ export function send(res: Response, answer: Answer): void {
   res.set(answer.headers);
   if (answer.kind === 'redirect') res.redirect(answer.status, answer.location);
   else if (answer.kind === 'html') res.status(answer.status).type('text/html; charset=utf-8').send(answer.html);
+  else if (answer.kind === 'asset') res.status(answer.status).type(answer.contentType).send(answer.body);
   else res.status(answer.status).json(answer.body);
 }
 

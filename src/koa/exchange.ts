@@ -48,6 +48,9 @@ export function send(ctx: Context, answer: Answer): void {
   } else if (answer.kind === 'html') {
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = answer.html;
+  } else if (answer.kind === 'asset') {
+    ctx.type = answer.contentType;
+    ctx.body = answer.body;
   } else {
     ctx.body = answer.body;
   }

@@ -7,7 +7,7 @@
  */
 import { addFailure, afterSuccess, emptyFailureState, refund, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
-import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
+import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 interface Expiring<T> { value: T; expiresAt: number }
 
@@ -17,6 +17,7 @@ export class MemoryGuardStore implements GuardStore {
   private readonly failures = new Map<string, Expiring<FailureState>>();
   private readonly ips = new Map<string, Expiring<number>>();
   private readonly logins = new Map<string, Expiring<true>>();
+  private readonly challenges = new Map<string, Expiring<PasskeyChallenge>>();
   /** Clock for expiries; tests may replace it. */
   now: () => number = Date.now;
 
@@ -41,6 +42,17 @@ export class MemoryGuardStore implements GuardStore {
 
   async deleteEnrolment(userId: string, id: string): Promise<void> {
     this.enrolments.delete(`${userId}\n${id}`);
+  }
+
+  async saveChallenge(c: PasskeyChallenge): Promise<void> {
+    this.challenges.set(`${c.userId}\n${c.binding}\n${c.challenge}`, { value: { ...c }, expiresAt: c.expiresAt });
+  }
+
+  async takeChallenge(userId: string, binding: string, challenge: string): Promise<PasskeyChallenge | null> {
+    const key = `${userId}\n${binding}\n${challenge}`;
+    const c = this.live(this.challenges, key);
+    this.challenges.delete(key);
+    return c ? { ...c } : null;
   }
 
   async attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {

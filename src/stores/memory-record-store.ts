@@ -2,13 +2,18 @@
  * Durable records kept in process memory: for development and tests only —
  * everything is gone when the process exits.
  */
-import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
+import type { AddDeviceOutcome, CounterOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 
 interface Entry {
   devices: Map<string, DeviceRecord>;
   backupCodes: Set<string>;
   required: boolean;
   generation: number;
+}
+
+/** A copy that shares nothing mutable with the stored device. */
+function copyDevice(d: DeviceRecord): DeviceRecord {
+  return d.passkey ? { ...d, passkey: { ...d.passkey } } : { ...d };
 }
 
 export class MemoryRecordStore implements RecordStore {
@@ -29,7 +34,7 @@ export class MemoryRecordStore implements RecordStore {
     if (!e) return { userId, devices: [], backupCodesRemaining: 0, required: false, generation: 0 };
     return {
       userId,
-      devices: [...e.devices.values()].map((d) => ({ ...d })).sort((a, b) => a.createdAt - b.createdAt),
+      devices: [...e.devices.values()].map(copyDevice).sort((a, b) => a.createdAt - b.createdAt),
       backupCodesRemaining: e.backupCodes.size,
       required: e.required,
       generation: e.generation,
@@ -41,7 +46,7 @@ export class MemoryRecordStore implements RecordStore {
     const devices = this.entry(userId).devices;
     if (!devices.has(device.id) && devices.size >= maxDevices) return 'full';
     const first = devices.size === 0;
-    devices.set(device.id, { ...device });
+    devices.set(device.id, copyDevice(device));
     return first ? 'added-first' : 'added';
   }
 
@@ -65,6 +70,14 @@ export class MemoryRecordStore implements RecordStore {
   async touchDevice(userId: string, deviceId: string, at: number): Promise<void> {
     const d = this.users.get(userId)?.devices.get(deviceId);
     if (d) d.lastUsedAt = at;
+  }
+
+  async advancePasskeyCounter(userId: string, deviceId: string, counter: number): Promise<CounterOutcome> {
+    const passkey = this.users.get(userId)?.devices.get(deviceId)?.passkey;
+    if (!passkey) return 'missing';
+    if ((passkey.counter !== 0 || counter !== 0) && counter <= passkey.counter) return 'regressed';
+    passkey.counter = counter;
+    return 'advanced';
   }
 
   async replaceBackupCodes(userId: string, hashes: string[]): Promise<void> {

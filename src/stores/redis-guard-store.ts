@@ -5,8 +5,8 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, runScript, type RedisClient } from './redis-scripts.ts';
-import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
+import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, TAKE, runScript, type RedisClient } from './redis-scripts.ts';
+import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 export interface RedisStoreOptions {
   /** Prefix of every key; see src/stores/redis-keys.ts. */
@@ -32,6 +32,16 @@ export class RedisGuardStore implements GuardStore {
 
   async deleteEnrolment(userId: string, id: string): Promise<void> {
     await this.redis.del(this.keys.enrolment(userId, id));
+  }
+
+  async saveChallenge(c: PasskeyChallenge): Promise<void> {
+    const ttl = Math.max(1, c.expiresAt - Date.now());
+    await this.redis.set(this.keys.challenge(c.userId, c.binding, c.challenge), JSON.stringify(c), 'PX', ttl);
+  }
+
+  async takeChallenge(userId: string, binding: string, challenge: string): Promise<PasskeyChallenge | null> {
+    const raw = await runScript(this.redis, TAKE, [this.keys.challenge(userId, binding, challenge)], []);
+    return typeof raw === 'string' ? (JSON.parse(raw) as PasskeyChallenge) : null;
   }
 
   attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {

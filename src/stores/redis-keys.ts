@@ -11,8 +11,9 @@ export const DEFAULT_KEY_PREFIX = '2fa';
 
 export interface RedisKeys {
   /**
-   * Hash, durable (no TTL): devices `d:<id>` (JSON with the sealed secret),
-   * their names `n:<id>` and last use `u:<id>`, backup code hashes `b:<hash>`,
+   * Hash, durable (no TTL): devices `d:<id>` (JSON with the sealed secret,
+   * or a passkey's credential id and public key), their names `n:<id>`, last
+   * use `u:<id>` and a passkey's signature counter `c:<id>`, backup code hashes `b:<hash>`,
    * `req` (required by an admin) and `gen` (session generation).
    * Durable because losing it loses the user's second factor.
    */
@@ -22,6 +23,13 @@ export interface RedisKeys {
    * not yet proven. Expiring it makes an abandoned QR code useless.
    */
   enrolment(userId: string, enrolmentId: string): string;
+  /**
+   * String (JSON), TTL = the challenge lifetime (`PASSKEY_CHALLENGE_TTL_MS`,
+   * 5 min): a WebAuthn challenge given to the session with `binding`. Taken
+   * (GET and DEL in one script) by the first assertion or registration that
+   * uses it, so it works once; the TTL ends challenges nobody answered.
+   */
+  challenge(userId: string, binding: string, challenge: string): string;
   /**
    * Hash device id → last accepted time step, TTL = the span of steps the
    * verifier accepts ((2 × window + 1) × period) plus a margin for clock
@@ -63,6 +71,7 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
   return {
     record: (id) => `${user(id)}:record`,
     enrolment: (id, e) => `${user(id)}:enrol:${e}`,
+    challenge: (id, b, c) => `${user(id)}:wac:${b}:${c}`,
     steps: (id) => `${user(id)}:steps`,
     failures: (id) => `${user(id)}:fail`,
     login: (id, l) => `${user(id)}:login:${l}`,

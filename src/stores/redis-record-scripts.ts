@@ -15,9 +15,9 @@ end`;
 
 /**
  * KEYS: record. ARGV: device id, maxDevices, stored device (JSON), name,
- * last use ('' for none). Counts and adds in one step, so parallel
- * confirmations cannot link more than maxDevices; re-adding an id replaces
- * it. Returns added | added-first | full.
+ * last use ('' for none), passkey signature counter ('' for an authenticator
+ * app). Counts and adds in one step, so parallel confirmations cannot link
+ * more than maxDevices; re-adding an id replaces it. Returns added | added-first | full.
  */
 export const ADD_DEVICE = script(`
 local id = ARGV[1]
@@ -27,6 +27,7 @@ if not exists and devices >= tonumber(ARGV[2]) then return 'full' end
 redis.call('HSET', KEYS[1], 'd:' .. id, ARGV[3], 'n:' .. id, ARGV[4])
 -- A re-added id must not inherit the old device's last use.
 if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'u:' .. id) else redis.call('HSET', KEYS[1], 'u:' .. id, ARGV[5]) end
+if ARGV[6] == '' then redis.call('HDEL', KEYS[1], 'c:' .. id) else redis.call('HSET', KEYS[1], 'c:' .. id, ARGV[6]) end
 if devices == 0 then return 'added-first' end
 return 'added'
 `);
@@ -45,7 +46,7 @@ for _, f in ipairs(fields) do
   if string.sub(f, 1, 2) == 'd:' then devices = devices + 1 end
 end
 if devices == 1 and ARGV[2] == '1' then return 'kept-last' end
-redis.call('HDEL', KEYS[1], 'd:' .. id, 'n:' .. id, 'u:' .. id)
+redis.call('HDEL', KEYS[1], 'd:' .. id, 'n:' .. id, 'u:' .. id, 'c:' .. id)
 if devices > 1 then return 'removed' end
 for _, f in ipairs(fields) do
   if string.sub(f, 1, 2) == 'b:' then redis.call('HDEL', KEYS[1], f) end
@@ -58,6 +59,20 @@ export const SET_DEVICE_FIELD = script(`
 if redis.call('HEXISTS', KEYS[1], 'd:' .. ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2] .. ARGV[1], ARGV[3])
 return 1
+`);
+
+/**
+ * KEYS: record. ARGV: device id, new signature counter. WebAuthn's rule in
+ * one step: when the stored or the new counter is not 0, the new one must be
+ * greater. Returns advanced | regressed | missing.
+ */
+export const ADVANCE_COUNTER = script(`
+if redis.call('HEXISTS', KEYS[1], 'd:' .. ARGV[1]) == 0 then return 'missing' end
+local stored = tonumber(redis.call('HGET', KEYS[1], 'c:' .. ARGV[1])) or 0
+local new = tonumber(ARGV[2])
+if (stored ~= 0 or new ~= 0) and new <= stored then return 'regressed' end
+redis.call('HSET', KEYS[1], 'c:' .. ARGV[1], ARGV[2])
+return 'advanced'
 `);
 
 /**

@@ -4,13 +4,14 @@
  * operators' section.
  */
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ADD_DEVICE, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD } from './redis-record-scripts.ts';
+import { ADD_DEVICE, ADVANCE_COUNTER, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD } from './redis-record-scripts.ts';
 import { runScript, type RedisClient } from './redis-scripts.ts';
 import type { RedisStoreOptions } from './redis-guard-store.ts';
-import type { AddDeviceOutcome, DeviceRecord, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
+import type { AddDeviceOutcome, CounterOutcome, DeviceRecord, PasskeyCredential, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 
 /** What is stored under `d:<id>`; name and last use live in their own fields. */
-type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'>;
+/** `d:<id>`: what never changes; a passkey's counter lives in `c:<id>` so one script can advance it. */
+type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'> & { passkey?: Omit<PasskeyCredential, 'counter'> };
 
 export class RedisRecordStore implements RecordStore {
   private readonly keys: RedisKeys;
@@ -26,9 +27,11 @@ export class RedisRecordStore implements RecordStore {
     for (const [field, value] of Object.entries(h)) {
       if (field.startsWith('b:')) backupCodesRemaining += 1;
       else if (field.startsWith('d:')) {
-        const d = JSON.parse(value) as StoredDevice;
+        const { passkey, ...d } = JSON.parse(value) as StoredDevice;
         const used = h[`u:${d.id}`];
-        devices.push({ ...d, name: h[`n:${d.id}`] ?? '', lastUsedAt: used ? Number(used) : null });
+        const device: DeviceRecord = { ...d, name: h[`n:${d.id}`] ?? '', lastUsedAt: used ? Number(used) : null };
+        if (passkey) device.passkey = { ...passkey, counter: Number(h[`c:${d.id}`] ?? 0) };
+        devices.push(device);
       }
     }
     devices.sort((a, b) => a.createdAt - b.createdAt);
@@ -37,7 +40,11 @@ export class RedisRecordStore implements RecordStore {
 
   async addDevice(userId: string, d: DeviceRecord, maxDevices: number): Promise<AddDeviceOutcome> {
     const stored: StoredDevice = { id: d.id, sealedSecret: d.sealedSecret, createdAt: d.createdAt };
-    const args = [d.id, maxDevices, JSON.stringify(stored), d.name, d.lastUsedAt === null ? '' : d.lastUsedAt];
+    if (d.passkey) {
+      const { counter: _counter, ...fixed } = d.passkey;
+      stored.passkey = fixed;
+    }
+    const args = [d.id, maxDevices, JSON.stringify(stored), d.name, d.lastUsedAt === null ? '' : d.lastUsedAt, d.passkey ? d.passkey.counter : ''];
     return (await runScript(this.redis, ADD_DEVICE, [this.keys.record(userId)], args)) as AddDeviceOutcome;
   }
 
@@ -53,6 +60,10 @@ export class RedisRecordStore implements RecordStore {
     await runScript(this.redis, SET_DEVICE_FIELD, [this.keys.record(userId)], [deviceId, 'u:', at]);
   }
 
+  async advancePasskeyCounter(userId: string, deviceId: string, counter: number): Promise<CounterOutcome> {
+    return (await runScript(this.redis, ADVANCE_COUNTER, [this.keys.record(userId)], [deviceId, counter])) as CounterOutcome;
+  }
+
   async replaceBackupCodes(userId: string, hashes: string[]): Promise<void> {
     await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['b:', '--', ...hashes.flatMap((h) => [`b:${h}`, '1'])]);
   }
@@ -62,7 +73,7 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async clearFactors(userId: string): Promise<void> {
-    await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['d:', 'n:', 'u:', 'b:', '--']);
+    await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['d:', 'n:', 'u:', 'c:', 'b:', '--']);
   }
 
   async bumpGeneration(userId: string): Promise<number> {

@@ -140,3 +140,10 @@ local n = tonumber(redis.call('GET', KEYS[1])) or 0
 if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end
 return 1
 `);
+
+/** KEYS: one key. Returns its value and deletes it in one step (GETDEL, also on Redis before 6.2). */
+export const TAKE = script(`
+local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v
+`);

@@ -36,9 +36,9 @@ describeEachExampleApp('account: HTML forms', (kind) => {
     const c = first.client;
 
     const page = await followToAccount(c, await submit(c, `/2fa/devices/${tablet.deviceId}/remove`, { code: await codeWithTimeLeft(first.secret, 0) }));
-    expect(page).to.include('<p class="notice" role="status">The authenticator app was removed.</p>');
+    expect(page).to.include('<p class="notice" role="status">The authenticator was removed.</p>');
     expect(page).to.include('>Phone</h3>').and.not.include('>Tablet</h3>');
-    expect((await c.get('/2fa', { accept: 'html' })).text).not.to.include('The authenticator app was removed.');
+    expect((await c.get('/2fa', { accept: 'html' })).text).not.to.include('The authenticator was removed.');
     expect((await status(c)).devices).to.have.length(1);
   });
 

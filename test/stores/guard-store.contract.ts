@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { resolveLimits } from '../../src/core/limits.ts';
-import type { GuardStore, PendingEnrolment, StepCandidate } from '../../src/core/store-types.ts';
+import type { GuardStore, PasskeyChallenge, PendingEnrolment, StepCandidate } from '../../src/core/store-types.ts';
 import type { StoreHandle } from './record-store.contract.ts';
 import { waitUntil } from '../support/parallel.ts';
 
@@ -85,6 +85,34 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         expect(await store.getEnrolment('u', 'e1')).to.deep.equal(e);
         await waitUntil(async () => (await store.getEnrolment('u', 'e1')) === null, EXPIRY_WITHIN_MS, 25);
         expect(Date.now()).to.be.at.least(e.expiresAt - CLOCK_SLACK_MS);
+      });
+    });
+
+    describe('passkey challenges', () => {
+      const challenge = (userId: string, binding: string, value: string, expiresAt: number): PasskeyChallenge => ({ challenge: value, userId, binding, purpose: 'authenticate', expiresAt });
+
+      it('gives a challenge back once, to its user and session binding only', async () => {
+        const c = challenge('u', 'b1', 'c'.repeat(43), t + 300_000);
+        await store.saveChallenge(c);
+        expect(await store.takeChallenge('other', 'b1', c.challenge), 'another user').to.equal(null);
+        expect(await store.takeChallenge('u', 'b2', c.challenge), 'another session').to.equal(null);
+        expect(await store.takeChallenge('u', 'b1', c.challenge)).to.deep.equal(c);
+        expect(await store.takeChallenge('u', 'b1', c.challenge), 'used').to.equal(null);
+      });
+
+      it('of 50 concurrent takes of one challenge, exactly one gets it', async () => {
+        const c = challenge('u', 'b', 'r'.repeat(43), t + 300_000);
+        await store.saveChallenge(c);
+        const taken = await Promise.all(Array.from({ length: 50 }, () => store.takeChallenge('u', 'b', c.challenge)));
+        expect(taken.filter((x) => x !== null)).to.have.length(1);
+      });
+
+      it('forgets a challenge at its expiresAt', async () => {
+        const c = challenge('u', 'b', 'e'.repeat(43), Date.now() + SHORT_TTL_MS);
+        await store.saveChallenge(c);
+        // Taking consumes, so no polling: wait past the expiry (both stores check it on access), then take.
+        await new Promise((resolve) => setTimeout(resolve, SHORT_TTL_MS + 100));
+        expect(await store.takeChallenge('u', 'b', c.challenge)).to.equal(null);
       });
     });
 

@@ -57,6 +57,44 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       });
     });
 
+    describe('passkeys', () => {
+      const passkey = (id: string, counter: number) => device(id, T, { sealedSecret: '', passkey: { credentialId: `cred-${id}`, publicKey: 'pQECAyYgASFYIA', counter, transports: ['internal', 'usb'] } });
+
+      it('keeps a passkey\'s credential, public key, transports and counter', async () => {
+        await store.addDevice('u', passkey('p1', 7), MAX);
+        expect((await store.get('u')).devices).to.deep.equal([passkey('p1', 7)]);
+      });
+
+      it('advances the counter only forwards; a key that keeps none (0) stays valid at 0', async () => {
+        await store.addDevice('u', passkey('p1', 5), MAX);
+        expect(await store.advancePasskeyCounter('u', 'p1', 5)).to.equal('regressed');
+        expect(await store.advancePasskeyCounter('u', 'p1', 4)).to.equal('regressed');
+        expect(await store.advancePasskeyCounter('u', 'p1', 0)).to.equal('regressed');
+        expect(await store.advancePasskeyCounter('u', 'p1', 6)).to.equal('advanced');
+        expect((await store.get('u')).devices[0]!.passkey!.counter).to.equal(6);
+        await store.addDevice('u', passkey('p0', 0), MAX);
+        expect(await store.advancePasskeyCounter('u', 'p0', 0)).to.equal('advanced');
+        expect(await store.advancePasskeyCounter('u', 'p0', 0)).to.equal('advanced');
+        expect(await store.advancePasskeyCounter('u', 'nope', 9)).to.equal('missing');
+      });
+
+      it('of 20 concurrent advances to the same counter, exactly one succeeds', async () => {
+        await store.addDevice('u', passkey('p1', 1), MAX);
+        const outcomes = await Promise.all(Array.from({ length: 20 }, () => store.advancePasskeyCounter('u', 'p1', 2)));
+        expect(outcomes.filter((o) => o === 'advanced')).to.have.length(1);
+      });
+
+      it('forgets the counter with the device: a re-added id starts from its own counter', async () => {
+        await store.addDevice('u', passkey('p1', 9), MAX);
+        await store.removeDevice('u', 'p1');
+        await store.addDevice('u', passkey('p1', 2), MAX);
+        expect((await store.get('u')).devices[0]!.passkey!.counter).to.equal(2);
+        await store.clearFactors('u');
+        await store.addDevice('u', passkey('p1', 0), MAX);
+        expect(await store.advancePasskeyCounter('u', 'p1', 0)).to.equal('advanced');
+      });
+    });
+
     describe('devices', () => {
       it('adds devices and lists them with every field, oldest first', async () => {
         const a = device('a', T + 2, { name: 'Phone ✓', lastUsedAt: T + 5 });

@@ -5,8 +5,8 @@ import type { AccountPageData, BackupCodesPageData, DeviceView, SetupRequiredPag
 const EVIL = `<script>alert("x")</script>'`;
 const EVIL_ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;';
 
-const PHONE: DeviceView = { id: 'dev-1', name: 'Phone', createdAt: '2024-05-01T14:05:09.000Z', lastUsedAt: '2024-06-02T03:04:00.000Z' };
-const TABLET: DeviceView = { id: 'dev-2', name: 'Tablet', createdAt: '2024-05-03T09:00:00.000Z', lastUsedAt: null };
+const PHONE: DeviceView = { id: 'dev-1', name: 'Phone', kind: 'totp', createdAt: '2024-05-01T14:05:09.000Z', lastUsedAt: '2024-06-02T03:04:00.000Z' };
+const TABLET: DeviceView = { id: 'dev-2', name: 'Tablet', kind: 'totp', createdAt: '2024-05-03T09:00:00.000Z', lastUsedAt: null };
 
 function accountData(over: Partial<AccountPageData> = {}): AccountPageData {
   return {

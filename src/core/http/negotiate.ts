@@ -13,7 +13,7 @@ import { LAYOUT_STYLE_SOURCE } from '../../../views/layout.ts';
  * layout's own inline stylesheet (by hash), inline SVG/data images, forms to
  * this origin, and no framing (clickjacking).
  */
-export const DEFAULT_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${LAYOUT_STYLE_SOURCE}; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+export const DEFAULT_CONTENT_SECURITY_POLICY = `default-src 'none'; script-src 'self'; connect-src 'self'; style-src ${LAYOUT_STYLE_SOURCE}; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 /** The request's body type is one of `types` (`json`, `urlencoded`…). */
 export function bodyIs(req: HttpRequest, ...types: string[]): boolean {

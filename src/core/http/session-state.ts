@@ -8,6 +8,7 @@
 import {
   namespaceFor, newLoginId, taggedNamespace, verifiedNamespace, type SecondFactorSession, type SessionFacts, type VerifiedMethod,
 } from '../session-policy.ts';
+import { newChallengeBinding } from '../passkeys.ts';
 import { sessionOf } from './session-store.ts';
 import type { HttpRequest, HttpSettings } from './types.ts';
 
@@ -30,6 +31,18 @@ export async function tagLogin(req: HttpRequest, r: HttpSettings, uid: string): 
   const tagged = taggedNamespace(uid);
   sessionOf(req)[r.sessionKey] = tagged;
   return tagged;
+}
+
+/**
+ * The random value this session's WebAuthn challenges are kept with,
+ * created (one session write) the first time a challenge is handed out.
+ */
+export async function challengeBinding(req: HttpRequest, r: HttpSettings, uid: string): Promise<string> {
+  const ns = await tagLogin(req, r, uid);
+  if (ns.binding) return ns.binding;
+  const next: SecondFactorSession = { ...ns, binding: newChallengeBinding() };
+  sessionOf(req)[r.sessionKey] = next;
+  return next.binding!;
 }
 
 /** The stores' view of this session: cached for the gate, fresh for routes and privileged actions. */

@@ -53,7 +53,20 @@ export type AnswerHeaders = Record<string, string>;
 export type Answer =
   | { kind: 'json'; status: number; body: unknown; headers: AnswerHeaders }
   | { kind: 'html'; status: number; html: string; headers: AnswerHeaders }
-  | { kind: 'redirect'; status: 302 | 303; location: string; headers: AnswerHeaders };
+  | { kind: 'redirect'; status: 302 | 303; location: string; headers: AnswerHeaders }
+  /** A static file the pages load (the passkey script): text with its content type. */
+  | { kind: 'asset'; status: number; contentType: string; body: string; headers: AnswerHeaders };
+
+/** Passkey settings as resolved from the options; the relying party of a request is derived from them. */
+export interface PasskeySettings {
+  enabled: boolean;
+  /** Explicit relying-party id; undefined: the request's host name (warned once). */
+  rpId: string | undefined;
+  rpName: string;
+  /** Explicit origins; undefined: the request's own origin. */
+  origins: string[] | undefined;
+  userVerification: 'required' | 'preferred' | 'discouraged';
+}
 
 /** The settings the HTTP layer reads, resolved once from the options (src/config). */
 export interface HttpSettings<C = unknown> {
@@ -67,6 +80,7 @@ export interface HttpSettings<C = unknown> {
   recentVerificationMs: number;
   contentSecurityPolicy: string | false;
   publicPaths: (string | RegExp)[];
+  passkeys: PasskeySettings;
   views: Views;
   /** Each login's state, cached per process (see session-facts.ts). */
   facts: SessionFactsCache;

@@ -9,7 +9,7 @@ import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { keepVerified } from '../session-state.ts';
 import { sessionOf, takeNotice } from '../session-store.ts';
 import type { Answer } from '../types.ts';
-import { page, pageBase, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
+import { page, pageBase, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
 
 /** The user, if their session passed the second factor (or they have no 2FA to pass). */
 export async function requireVerifiedSession(call: RouteCall): Promise<RouteUser> {
@@ -59,8 +59,8 @@ function action(run: (call: RouteCall, user: RouteUser) => Promise<ActionDone>):
 }
 
 export const regenerateBackupCodes = action(async (call, user) => {
-  const { req, r, body } = call;
-  const { backupCodes, generation } = await r.service.regenerateBackupCodes(user.uid, body.code, requestInfo(req, 'backup-codes'));
+  const { req, r } = call;
+  const { backupCodes, generation } = await r.service.regenerateBackupCodes(user.uid, proofOf(call, user), requestInfo(req, 'backup-codes'));
   stayVerified(call, user, generation);
   return {
     json: { backupCodes },
@@ -69,10 +69,10 @@ export const regenerateBackupCodes = action(async (call, user) => {
 });
 
 export const removeDevice = action(async (call, user) => {
-  const { req, r, body, params } = call;
-  const { state, generation } = await r.service.removeDevice(user.uid, params.id, body.code, requestInfo(req, 'devices/remove'));
+  const { req, r, params } = call;
+  const { state, generation } = await r.service.removeDevice(user.uid, params.id, proofOf(call, user), requestInfo(req, 'devices/remove'));
   stayVerified(call, user, generation);
-  return { json: { state }, notice: 'The authenticator app was removed.' };
+  return { json: { state }, notice: 'The authenticator was removed.' };
 });
 
 export const renameDevice = action(async ({ req, r, body, params }, { uid }) => {
@@ -81,8 +81,8 @@ export const renameDevice = action(async ({ req, r, body, params }, { uid }) => 
 });
 
 export const disable = action(async (call, user) => {
-  const { req, r, body } = call;
-  const { state, generation } = await r.service.disable(user.uid, body.code, requestInfo(req, 'disable'));
+  const { req, r } = call;
+  const { state, generation } = await r.service.disable(user.uid, proofOf(call, user), requestInfo(req, 'disable'));
   stayVerified(call, user, generation);
   return { json: { state }, notice: 'Two-factor authentication is now off.' };
 });

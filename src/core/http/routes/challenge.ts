@@ -7,7 +7,7 @@ import type { TwoFactorError } from '../../errors.ts';
 import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { returnToOf } from '../return-to.ts';
 import { readState, verifyLogin } from '../session-state.ts';
-import { page, pageBase, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler } from './route-kit.ts';
+import { page, pageBase, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler } from './route-kit.ts';
 
 export type Challenge = 'verify' | 'step-up';
 
@@ -43,11 +43,13 @@ export function answerChallenge(kind: Challenge): RouteHandler {
   return async (call) => {
     const { req, r, body } = call;
     // Step-up from a password-only session is simply the first verification.
-    const { uid } = requireUser(call);
+    const user = requireUser(call);
+    const { uid } = user;
     const returnTo = returnToOf(req.query, body);
     let checked;
     try {
-      checked = await verifyLogin(req, r, uid, () => r.service.checkSecondFactor(uid, body.code, requestInfo(req, kind)));
+      const proof = proofOf(call, user);
+      checked = await verifyLogin(req, r, uid, () => r.service.checkSecondFactor(uid, proof, requestInfo(req, kind)));
     } catch (err) {
       if (showOnPage(err, call.json)) return challengePage(call, kind, returnTo, err);
       throw err;

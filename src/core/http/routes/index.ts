@@ -11,6 +11,7 @@ import { isUnder } from '../gate.ts';
 import { wantsJson } from '../negotiate.ts';
 import type { Answer, HttpRequest, HttpSettings } from '../types.ts';
 import * as account from './account.ts';
+import * as passkeys from './passkeys.ts';
 import * as admin from './admin.ts';
 import { answerChallenge, showChallenge } from './challenge.ts';
 import { recordBody, type RouteHandler } from './route-kit.ts';
@@ -27,6 +28,10 @@ export const ROUTES: ReadonlyArray<readonly [string, string, RouteHandler]> = [
   ['POST', '/verify', answerChallenge('verify')],
   ['GET', '/step-up', showChallenge('step-up')],
   ['POST', '/step-up', answerChallenge('step-up')],
+  ['POST', '/passkeys/options', passkeys.registrationOptions],
+  ['POST', '/passkeys', passkeys.register],
+  ['POST', '/passkeys/authentication-options', passkeys.authenticationOptions],
+  ['GET', '/assets/passkeys.js', passkeys.script],
   ['POST', '/backup-codes', account.regenerateBackupCodes],
   ['DELETE', '/devices/:id', account.removeDevice],
   ['POST', '/devices/:id/remove', account.removeDevice],

@@ -2,6 +2,7 @@
 import { TwoFactorError } from '../../errors.ts';
 import { isVerified, type SecondFactorSession, type SessionFacts } from '../../session-policy.ts';
 import type { RequestInfo } from '../../service-options.ts';
+import { PasskeyProof, type RelyingParty } from '../../passkeys.ts';
 import { csrfToken } from '../csrf.ts';
 import { pageAnswer } from '../negotiate.ts';
 import { factsOf, readState } from '../session-state.ts';
@@ -50,6 +51,37 @@ export function recordBody(raw: unknown, strict = true): Record<string, unknown>
   if (typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>;
   if (!strict) return {};
   throw new TwoFactorError('invalid_input', {}, 'The request body must be a JSON object or a form.');
+}
+
+/** The relying party for this request: the configured one, else this request's own host and origin (warned once). */
+export function relyingParty(req: HttpRequest, r: HttpSettings): RelyingParty {
+  const p = r.passkeys;
+  let id = p.rpId;
+  if (id === undefined) {
+    id = new URL(req.ownOrigin).hostname;
+    r.warnOnce('passkey-rp-id', `koa-two-factor: passkeys.rpId is not set, so passkeys are bound to the host name of the request (${id}). Set passkeys.rpId (and passkeys.origins) to your domain: passkeys stop working when it changes.`);
+  }
+  return { id, name: p.rpName, origins: p.origins ?? [req.ownOrigin], userVerification: p.userVerification };
+}
+
+/** A JSON value sent as an object (JSON clients) or as a JSON string (a page's hidden form field). */
+export function jsonField(value: unknown, field: string): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw new TwoFactorError('invalid_input', { field }, `The field "${field}" must be JSON.`);
+  }
+}
+
+/**
+ * The second factor a request offers: a passkey answer (field `passkey`),
+ * wrapped with this session's challenge binding, else the `code` field.
+ */
+export function proofOf({ req, r, body }: RouteCall, user: RouteUser): unknown {
+  if (body.passkey === undefined || body.passkey === '') return body.code;
+  if (!r.passkeys.enabled) throw new TwoFactorError('invalid_input', { field: 'passkey' }, 'Passkeys are not enabled here.');
+  return new PasskeyProof(jsonField(body.passkey, 'passkey'), user.session?.binding, relyingParty(req, r));
 }
 
 export function requestInfo(req: HttpRequest, endpoint: string): RequestInfo {

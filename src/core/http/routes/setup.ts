@@ -9,17 +9,18 @@ import { jsonAnswer } from '../negotiate.ts';
 import { returnToOf, withReturnTo } from '../return-to.ts';
 import { enrolDecision } from '../../session-policy.ts';
 import { factsOf, keepVerified, markVerified } from '../session-state.ts';
-import { page, pageBase, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
+import { page, pageBase, proofOf, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
 
 /** Refuses, or checks the fresh code that `enrolDecision` asks for (see session-policy.ts). */
-async function allowedToEnrol(call: RouteCall, user: RouteUser, starting: boolean): Promise<void> {
-  const { req, r, body } = call;
+export async function allowedToEnrol(call: RouteCall, user: RouteUser, starting: boolean): Promise<void> {
+  const { req, r } = call;
   const facts = await factsOf(r, user.uid, user.session, true);
-  const decision = enrolDecision(user.session, facts, starting, body.code !== undefined, r.recentVerificationMs, Date.now());
+  const proof = proofOf(call, user);
+  const decision = enrolDecision(user.session, facts, starting, proof !== undefined, r.recentVerificationMs, Date.now());
   if (decision === 'verify') throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
   if (decision === 'step-up') throw new TwoFactorError('step_up_required', { stepUpUrl: withReturnTo(`${r.prefix}/step-up`, `${r.prefix}/setup`) });
   if (decision === 'check-code') {
-    await r.service.checkSecondFactor(user.uid, body.code, requestInfo(req, 'setup'));
+    await r.service.checkSecondFactor(user.uid, proof, requestInfo(req, 'setup'));
     keepVerified(req, r, user.session!, { verifiedAt: Date.now() });
   }
 }

@@ -61,6 +61,10 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
     warned.add(key);
     log(message);
   };
+  if (o.passkeys && o.passkeys.enabled !== false && o.passkeys.rpId === undefined) {
+    // Same key as the first-use warning (src/core/http/routes/route-kit.ts): said once either way.
+    warnOnce('passkey-rp-id', 'koa-two-factor: passkeys.rpId is not set, so passkeys are bound to the host name of each request. Set passkeys.rpId (and passkeys.origins) to your domain: passkeys stop working when it changes.');
+  }
   // An app's getUserId that throws on an odd user is an unusable id, not a 500.
   const userIdOf = (user: unknown): string | null => {
     try {

@@ -213,6 +213,54 @@ describeEachExampleApp('passkeys over HTTP', function (kind) {
   });
 });
 
+describe('passkey settings', function () {
+  this.timeout(30_000);
+  let ex: RunningExample | undefined;
+  afterEach(async () => ex?.stop());
+
+  async function started(passkeys: TwoFactorOptions['passkeys'], logs: string[]) {
+    ex = await startExample({ twoFactor: { ...(passkeys ? { passkeys } : {}), logger: (m) => logs.push(m) } }, 'koa');
+    return ex;
+  }
+
+  it('without rpId: warned once, at start when passkeys are configured, else at the first passkey request', async () => {
+    const atStart: string[] = [];
+    await started({ userVerification: 'preferred' }, atStart);
+    expect(atStart.filter((m) => m.includes('passkeys.rpId'))).to.have.length(1);
+    await ex!.stop();
+
+    const atUse: string[] = [];
+    const app = await started(undefined, atUse);
+    expect(atUse.filter((m) => m.includes('passkeys.rpId'))).to.have.length(0);
+    const alice = await app.login('alice');
+    await linkPasskey(alice, new SoftAuthenticator());
+    await alice.post('/2fa/passkeys/authentication-options', { json: {} });
+    expect(atUse.filter((m) => m.includes('passkeys.rpId'))).to.have.length(1);
+    expect(atUse.find((m) => m.includes('passkeys.rpId'))).to.include('(127.0.0.1)');
+  });
+
+  it('with rpId and origins: no warning, and the options name that relying party; an answer for another origin is refused', async () => {
+    const logs: string[] = [];
+    const app = await started({ rpId: 'localhost', origins: ['http://localhost:1'] }, logs);
+    const alice = await app.login('alice');
+    const options = await alice.post('/2fa/passkeys/options', { json: {} });
+    expect(options.body.rp).to.deep.equal({ name: 'koa-two-factor example', id: 'localhost' });
+    const key = new SoftAuthenticator();
+    const wrongOrigin = await alice.post('/2fa/passkeys', { json: { credential: key.register(options.body, app.url) } });
+    expect(wrongOrigin.status, 'made on this server\'s own origin, which is not listed').to.equal(400);
+    const again = await alice.post('/2fa/passkeys/options', { json: {} });
+    expect((await alice.post('/2fa/passkeys', { json: { credential: key.register(again.body, 'http://localhost:1') } })).status).to.equal(201);
+    expect(logs.filter((m) => m.includes('passkeys.rpId'))).to.deep.equal([]);
+  });
+
+  it('enabled: false: the passkey routes answer 403 and a passkey field is refused with 400', async () => {
+    const app = await started({ enabled: false }, []);
+    const alice = await app.login('alice');
+    expect((await alice.post('/2fa/passkeys/options', { json: {} })).status).to.equal(403);
+    expect((await alice.post('/2fa/verify', { json: { passkey: { id: 'x' } } })).status).to.equal(400);
+  });
+});
+
 const LIMITS: TwoFactorOptions['limits'] = { maxFailures: 1000, hardCap: 100_000, ipMaxFailures: 0 };
 
 interface Backend { name: string; start(): Promise<Parameters<typeof startExample>[0]>; stop(): Promise<void> }

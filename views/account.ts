@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from './html.ts';
 import { errorAlert, layout, returnToField } from './layout.ts';
+import { passkeyAuthenticateForm, passkeyRegisterForm, passkeyScript, passkeyUnsupported } from './passkeys.ts';
 import type { AccountPageData, DeviceView } from './types.ts';
 
 /** "2024-05-01 14:05 UTC" from an ISO string; the input as is when it cannot be parsed. */
@@ -27,23 +28,40 @@ function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`;
 }
 
+const KIND_LABELS: Record<DeviceView['kind'], string> = {
+  totp: 'Authenticator app',
+  passkey: 'Passkey or security key',
+};
+
+/** "Use a passkey instead" beside a form that asks for a fresh code, when the user has a passkey. */
+function passkeyInstead(d: AccountPageData, action: string, buttonClass: string | undefined, describedBy?: string): SafeHtml {
+  const optionsUrl = d.passkey?.authenticationOptionsUrl;
+  if (!optionsUrl) return html``;
+  // The button looks like its neighbour's: the same action, proven another way.
+  return passkeyAuthenticateForm({ action, optionsUrl, csrfToken: d.csrfToken, returnTo: d.returnTo, label: 'Use a passkey instead', describedBy, buttonClass });
+}
+
 function deviceItem(d: AccountPageData, device: DeviceView, index: number): SafeHtml {
   const base = `${d.prefix}/devices/${encodeURIComponent(device.id)}`;
   const headingId = `device-${index}-name`;
   const lastUsed = device.lastUsedAt ? html`Last used ${time(device.lastUsedAt)}` : 'Never used';
+  const lastOne = device.kind === 'passkey'
+    ? 'Required by your administrator: add another authenticator before removing this passkey.'
+    : 'Required by your administrator: add another app before removing this one.';
   const remove =
     d.required && d.devices.length === 1
-      ? html`<p class="muted">Required by your administrator: add another app before removing this one.</p>`
+      ? html`<p class="muted">${lastOne}</p>`
       : html`<form method="post" action="${base}/remove">
 ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
 ${codeField(`code-remove-${index}`, `Code to remove ${device.name}`)}
 <button type="submit" class="danger">Remove</button>
-</form>`;
+</form>
+${passkeyInstead(d, `${base}/remove`, 'danger', headingId)}`;
 
   return html`<li class="device">
 <h3 class="device-name" id="${headingId}">${device.name}</h3>
-<p class="muted">Added ${time(device.createdAt)}<br>${lastUsed}</p>
+<p class="muted">${KIND_LABELS[device.kind] ?? KIND_LABELS.totp}<br>Added ${time(device.createdAt)}<br>${lastUsed}</p>
 <form method="post" action="${base}/rename">
 ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
@@ -71,10 +89,11 @@ ${csrfField(d.csrfToken)}
 ${returnToField(d.returnTo)}
 ${codeField('code-disable', 'Code to turn off two-factor authentication')}
 <button type="submit" class="danger">Turn off</button>
-</form>`;
+</form>
+${passkeyInstead(d, `${d.prefix}/disable`, 'danger')}`;
 
   return html`<section aria-labelledby="devices-heading">
-<h2 id="devices-heading">Authenticator apps</h2>
+<h2 id="devices-heading">${d.passkey ? 'Authenticator apps and passkeys' : 'Authenticator apps'}</h2>
 ${devices}
 <form method="get" action="${d.prefix}/setup" class="add-device">
 <input type="hidden" name="returnTo" value="${d.prefix}">
@@ -82,6 +101,7 @@ ${devices}
 <input type="text" class="plain" id="new-device-name" name="name" placeholder="Office PC" maxlength="64" autocomplete="off">
 <button type="submit" class="secondary">+ Add another authenticator app</button>
 </form>
+${addPasskey(d)}
 </section>
 <section aria-labelledby="backup-heading">
 <h2 id="backup-heading">Backup codes</h2>
@@ -93,6 +113,7 @@ ${codeField('code-regenerate', 'Code to generate new backup codes')}
 <p class="muted">Your old codes stop working.</p>
 <button type="submit">Generate new backup codes</button>
 </form>
+${passkeyInstead(d, `${d.prefix}/backup-codes`, undefined)}
 </section>
 <section aria-labelledby="disable-heading">
 <h2 id="disable-heading">Turn off two-factor authentication</h2>
@@ -100,24 +121,64 @@ ${disable}
 </section>`;
 }
 
-/** The account page: linked apps (rename, remove), backup codes, turning 2FA off. */
+/**
+ * "Add a passkey". Linking one while 2FA is active needs a fresh code when
+ * the session was verified a while ago: the form has one, shown when asked.
+ */
+function addPasskey(d: AccountPageData): SafeHtml {
+  if (!d.passkey) return html``;
+  return passkeyRegisterForm({
+    action: d.passkey.registerUrl,
+    optionsUrl: d.passkey.optionsUrl,
+    csrfToken: d.csrfToken,
+    // Back here after it is linked, like "Add another authenticator app".
+    returnTo: d.prefix,
+    nameId: 'new-passkey-name',
+    label: '+ Add a passkey',
+    code: d.state === 'active' ? { id: 'code-passkey', label: 'Code from your authenticator app, or a backup code' } : undefined,
+    buttonClass: 'secondary',
+  });
+}
+
+/** Without active 2FA: set up an app, or (passkeys enabled) add a passkey right here. */
+function inactiveContent(d: AccountPageData): SafeHtml {
+  const intro = d.state === 'pending'
+    ? 'Your administrator requires two-factor authentication. Set it up to continue.'
+    : 'Two-factor authentication is off.';
+  const passkey = d.passkey
+    ? html`
+<section aria-labelledby="passkey-heading" data-passkey hidden>
+<h2 id="passkey-heading">Or use a passkey</h2>
+<p>A passkey or security key confirms it is you with this device's screen lock, a fingerprint or a key you touch, instead of a code.</p>
+${addPasskey(d)}
+</section>`
+    : '';
+  return html`<p>${intro}</p>
+<p><a class="button" href="${d.prefix}/setup">Set up an authenticator app</a></p>${passkey}`;
+}
+
+/** The account page: linked apps and passkeys (rename, remove), backup codes, turning 2FA off. */
 export function accountPage(d: AccountPageData): string {
   const notice = d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : '';
-  const content =
-    d.state === 'active'
-      ? activeSections(d)
-      : html`<p>${
-          d.state === 'pending'
-            ? 'Your administrator requires two-factor authentication. Set it up to continue.'
-            : 'Two-factor authentication is off.'
-        }</p>
-<p><a class="button" href="${d.prefix}/setup">Set up an authenticator app</a></p>`;
+  const content = d.state === 'active' ? activeSections(d) : inactiveContent(d);
+  const passkey = d.passkey
+    ? {
+        note: passkeyUnsupported(
+          d.passkey.authenticationOptionsUrl
+            ? 'This browser cannot use passkeys. Confirm with a code from your authenticator app or a backup code instead.'
+            : 'This browser cannot use passkeys. Use an authenticator app, and a backup code if you lose it.',
+        ),
+        script: passkeyScript(d.passkey.scriptUrl),
+      }
+    : undefined;
 
   const body = html`<h1>Two-factor authentication</h1>
 ${notice}
 ${errorAlert(d)}
+${passkey?.note}
 ${content}
-<nav><a href="/">Back to the app</a></nav>`;
+<nav><a href="/">Back to the app</a></nav>
+${passkey?.script}`;
 
   return layout({ title: 'Two-factor authentication', body });
 }

@@ -28,6 +28,7 @@ export { verifyPage } from './verify.ts';
 export { accountPage, formatUtcDateTime } from './account.ts';
 export { backupCodesDataUrl, backupCodesList, backupCodesPage, backupCodesText } from './backup-codes.ts';
 export { setupRequiredPage } from './setup-required.ts';
+export { passkeyAuthenticateForm, passkeyRegisterForm, passkeyScript, passkeyUnsupported, type AuthenticateFormOptions, type RegisterFormOptions } from './passkeys.ts';
 export type {
   AdminPageData,
   AccountPageData,

@@ -3,6 +3,7 @@ import { html, raw, type SafeHtml } from './html.ts';
 
 const STYLE = `
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;padding:1rem;background:#f3f4f6;color:#111827;line-height:1.5;
 font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -30,8 +31,11 @@ a{color:#1d4ed8}
 .backup-codes{columns:2;column-gap:2rem;font-size:1.05rem;padding-left:2rem}
 .backup-codes li{padding:.125rem 0;break-inside:avoid}
 nav{margin-top:1.5rem}
-.button.secondary{color:#1d4ed8;background:#fff;border:1px solid #1d4ed8}
-.button.secondary:hover{background:#eff6ff}
+.button.secondary,button.secondary{color:#1d4ed8;background:#fff;border:1px solid #1d4ed8}
+.button.secondary:hover,button.secondary:hover{background:#eff6ff}
+form[data-passkey=register]{margin-top:1.5rem}
+[data-passkey-code]{margin-top:.75rem}
+.error[data-passkey-message]{margin:.75rem 0 0}
 button.danger{background:#b91c1c}button.danger:hover{background:#991b1b}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}
 .actions .button{margin:0;text-align:center}

@@ -10,7 +10,7 @@ export function setupDonePage(d: SetupDonePageData): string {
     ? html`<section aria-labelledby="backup-codes-heading">
 <h2 id="backup-codes-heading">Your backup codes</h2>
 <p>Keep them carefully, they will no longer be displayed. Each code is for single use only.
-Type one instead of the code from your app if you lose your phone.</p>
+Type one instead of your usual second factor if you lose your phone or your key.</p>
 ${backupCodesList(codes)}
 </section>`
     : '';

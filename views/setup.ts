@@ -1,5 +1,6 @@
 import { html, raw } from './html.ts';
 import { errorAlert, layout, returnToField } from './layout.ts';
+import { passkeyRegisterForm, passkeyScript, passkeyUnsupported } from './passkeys.ts';
 import type { SetupPageData } from './types.ts';
 
 /** "ABCD EFGH IJKL …" for reading and typing by hand. */
@@ -13,6 +14,21 @@ function utcTime(iso: string): string | undefined {
   if (Number.isNaN(t.getTime())) return undefined;
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())} UTC`;
+}
+
+/** "Use a passkey or security key instead", when passkeys are enabled. */
+function passkeyAlternative(d: SetupPageData) {
+  if (!d.passkey) return html``;
+  return html`<section aria-labelledby="passkey-heading" data-passkey hidden>
+<h2 id="passkey-heading">Use a passkey or security key instead</h2>
+<p>Confirm it is you with this device's screen lock, a fingerprint or a security key you touch, instead of a code from an app.</p>
+${passkeyRegisterForm({
+    action: d.passkey.registerUrl, optionsUrl: d.passkey.optionsUrl, csrfToken: d.csrfToken, returnTo: d.returnTo,
+    nameId: 'passkey-name', label: 'Add a passkey',
+  })}
+</section>
+${passkeyUnsupported('This browser cannot use passkeys. Link an authenticator app above; your backup codes work if you lose it.')}
+${passkeyScript(d.passkey.scriptUrl)}`;
 }
 
 /** The page that links an authenticator app: QR code, secret key, code field. */
@@ -48,7 +64,8 @@ ${returnToField(d.returnTo)}
 </form>
 </li>
 </ol>
-${expires ? html`<p class="muted">This key expires at ${expires}.</p>` : ''}`;
+${expires ? html`<p class="muted">This key expires at ${expires}.</p>` : ''}
+${passkeyAlternative(d)}`;
 
   return layout({ title: 'Set up two-factor authentication', body });
 }

@@ -1,5 +1,6 @@
 import { html } from './html.ts';
 import { errorAlert, layout, returnToField, safeHref } from './layout.ts';
+import { passkeyAuthenticateForm, passkeyScript, passkeyUnsupported } from './passkeys.ts';
 import type { VerifyPageData } from './types.ts';
 
 function remainingNotice(n: number | undefined) {
@@ -18,12 +19,20 @@ function signOut(d: VerifyPageData) {
 </form>`;
 }
 
+/** "Use a passkey" above the code form, for a user who has one; the code form stays for everyone. */
+function passkeyOption(d: VerifyPageData) {
+  if (!d.passkey) return html``;
+  return html`${passkeyUnsupported('This browser cannot use passkeys. Enter a code from your authenticator app or one of your backup codes instead.')}
+${passkeyAuthenticateForm({ action: d.action, optionsUrl: d.passkey.optionsUrl, csrfToken: d.csrfToken, returnTo: d.returnTo, label: 'Use a passkey' })}
+`;
+}
+
 /** The second-factor challenge after the password step (also used for step-up). */
 export function verifyPage(d: VerifyPageData): string {
   const body = html`<h1>${d.title}</h1>
 ${errorAlert(d)}
 ${remainingNotice(d.backupCodesRemaining)}
-<p>Enter the ${String(d.codeDigits ?? 6)}-digit code from your authenticator app, or one of your backup codes.</p>
+${passkeyOption(d)}<p>Enter the ${String(d.codeDigits ?? 6)}-digit code from your authenticator app, or one of your backup codes.</p>
 <form method="post" action="${d.action}">
 <input type="hidden" name="_csrf" value="${d.csrfToken}">
 ${returnToField(d.returnTo)}
@@ -33,7 +42,8 @@ ${returnToField(d.returnTo)}
 </form>
 <nav>
 ${signOut(d)}
-</nav>`;
+</nav>
+${d.passkey ? passkeyScript(d.passkey.scriptUrl) : ''}`;
 
   return layout({ title: d.title, body });
 }

@@ -10,7 +10,7 @@ export const ERRORS = {
   unauthenticated: { status: 401, message: 'Log in first.' },
   second_factor_required: { status: 401, message: 'Enter the code from your authenticator app to continue.' },
   two_factor_setup_required: { status: 403, message: 'Set up two-factor authentication to continue.' },
-  step_up_required: { status: 403, message: 'Confirm it is you with a code from your authenticator app.' },
+  step_up_required: { status: 403, message: 'Confirm it is you with a code from your authenticator app, a passkey or a backup code.' },
   forbidden: { status: 403, message: 'You are not allowed to do that.' },
   csrf_failed: { status: 403, message: 'The form expired or came from another site. Reload the page and try again.' },
   conflict: { status: 409, message: 'That is not possible in the current state.' },

@@ -108,5 +108,10 @@ export async function failed(ctx: ServiceContext, userId: string, outcome: Attem
     const retryAfter = Math.ceil(outcome.lockedForMs / 1000);
     throw new TwoFactorError('invalid_code', { retryAfter }, `${ERRORS.invalid_code.message} Too many failed attempts: wait before trying again.`);
   }
+  // Same code and status for every refusal; only the words fit what the person used.
+  if (detail.method === 'passkey') throw new TwoFactorError('invalid_code', {}, PASSKEY_REFUSED_MESSAGE);
   throw new TwoFactorError('invalid_code');
 }
+
+/** What a refused passkey answer says: the code message would send the person to an app they may not have. */
+export const PASSKEY_REFUSED_MESSAGE = 'That passkey could not be used. Try again, or use a code from your authenticator app or a backup code.';

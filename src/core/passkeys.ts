@@ -98,8 +98,8 @@ export function newChallengeBinding(): string {
 /** Takes the challenge the answer signed, if it was given to this session for this purpose and is still live. */
 async function takeOwnChallenge(ctx: ServiceContext, userId: string, challenge: string | null, binding: string | undefined, purpose: PasskeyChallenge['purpose']): Promise<boolean> {
   if (challenge === null || binding === undefined) return false;
-  const taken = await ctx.guard.takeChallenge(userId, binding, challenge);
-  return taken !== null && taken.userId === userId && taken.binding === binding && taken.purpose === purpose && taken.expiresAt > ctx.now();
+  const taken = await ctx.guard.takeChallenge(userId, binding, purpose, challenge);
+  return taken !== null && taken.userId === userId && taken.expiresAt > ctx.now();
 }
 
 async function saveChallenge(ctx: ServiceContext, userId: string, challenge: string, binding: string, purpose: PasskeyChallenge['purpose']): Promise<void> {

@@ -153,14 +153,18 @@ export interface GuardStore {
   saveEnrolment(enrolment: PendingEnrolment): Promise<void>;
   getEnrolment(userId: string, id: string): Promise<PendingEnrolment | null>;
   deleteEnrolment(userId: string, id: string): Promise<void>;
-  /** Keeps a WebAuthn challenge until `expiresAt`. */
+  /**
+   * Keeps a WebAuthn challenge until `expiresAt`, as the one live challenge
+   * of its session (`binding`) for its purpose: a newer one replaces it, so
+   * a session cannot pile challenges up.
+   */
   saveChallenge(challenge: PasskeyChallenge): Promise<void>;
   /**
-   * Removes and returns a live challenge given to the session with
-   * `binding`, in one atomic step: of parallel callers, exactly one gets it.
-   * Another session (another binding) cannot see it, nor use it up.
+   * Removes and returns the session's live challenge for `purpose` if it is
+   * `challenge`, in one atomic step: of parallel callers, exactly one gets
+   * it. Another session (another binding) cannot see it, nor use it up.
    */
-  takeChallenge(userId: string, binding: string, challenge: string): Promise<PasskeyChallenge | null>;
+  takeChallenge(userId: string, binding: string, purpose: PasskeyChallenge['purpose'], challenge: string): Promise<PasskeyChallenge | null>;
   /**
    * One atomic decision: refuse if locked or capped; else claim the first
    * candidate whose step is later than its device's last accepted step and

@@ -45,14 +45,15 @@ export class MemoryGuardStore implements GuardStore {
   }
 
   async saveChallenge(c: PasskeyChallenge): Promise<void> {
-    this.challenges.set(`${c.userId}\n${c.binding}\n${c.challenge}`, { value: { ...c }, expiresAt: c.expiresAt });
+    this.challenges.set(`${c.userId}\n${c.binding}\n${c.purpose}`, { value: { ...c }, expiresAt: c.expiresAt });
   }
 
-  async takeChallenge(userId: string, binding: string, challenge: string): Promise<PasskeyChallenge | null> {
-    const key = `${userId}\n${binding}\n${challenge}`;
+  async takeChallenge(userId: string, binding: string, purpose: PasskeyChallenge['purpose'], challenge: string): Promise<PasskeyChallenge | null> {
+    const key = `${userId}\n${binding}\n${purpose}`;
     const c = this.live(this.challenges, key);
+    if (!c || c.challenge !== challenge) return null;
     this.challenges.delete(key);
-    return c ? { ...c } : null;
+    return { ...c };
   }
 
   async attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {

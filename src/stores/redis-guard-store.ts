@@ -5,7 +5,7 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, TAKE, runScript, type RedisClient } from './redis-scripts.ts';
+import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, TAKE_CHALLENGE, runScript, type RedisClient } from './redis-scripts.ts';
 import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 export interface RedisStoreOptions {
@@ -36,11 +36,11 @@ export class RedisGuardStore implements GuardStore {
 
   async saveChallenge(c: PasskeyChallenge): Promise<void> {
     const ttl = Math.max(1, c.expiresAt - Date.now());
-    await this.redis.set(this.keys.challenge(c.userId, c.binding, c.challenge), JSON.stringify(c), 'PX', ttl);
+    await this.redis.set(this.keys.challenge(c.userId, c.binding, c.purpose), JSON.stringify(c), 'PX', ttl);
   }
 
-  async takeChallenge(userId: string, binding: string, challenge: string): Promise<PasskeyChallenge | null> {
-    const raw = await runScript(this.redis, TAKE, [this.keys.challenge(userId, binding, challenge)], []);
+  async takeChallenge(userId: string, binding: string, purpose: PasskeyChallenge['purpose'], challenge: string): Promise<PasskeyChallenge | null> {
+    const raw = await runScript(this.redis, TAKE_CHALLENGE, [this.keys.challenge(userId, binding, purpose)], [challenge]);
     return typeof raw === 'string' ? (JSON.parse(raw) as PasskeyChallenge) : null;
   }
 

@@ -25,11 +25,12 @@ export interface RedisKeys {
   enrolment(userId: string, enrolmentId: string): string;
   /**
    * String (JSON), TTL = the challenge lifetime (`PASSKEY_CHALLENGE_TTL_MS`,
-   * 5 min): a WebAuthn challenge given to the session with `binding`. Taken
-   * (GET and DEL in one script) by the first assertion or registration that
-   * uses it, so it works once; the TTL ends challenges nobody answered.
+   * 5 min): the one live WebAuthn challenge of the session with `binding`
+   * for `purpose` (register, authenticate); a newer one replaces it. Taken
+   * (GET, compare and DEL in one script) by the first answer that signed it,
+   * so it works once; the TTL ends challenges nobody answered.
    */
-  challenge(userId: string, binding: string, challenge: string): string;
+  challenge(userId: string, binding: string, purpose: string): string;
   /**
    * Hash device id → last accepted time step, TTL = the span of steps the
    * verifier accepts ((2 × window + 1) × period) plus a margin for clock
@@ -71,7 +72,7 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
   return {
     record: (id) => `${user(id)}:record`,
     enrolment: (id, e) => `${user(id)}:enrol:${e}`,
-    challenge: (id, b, c) => `${user(id)}:wac:${b}:${c}`,
+    challenge: (id, b, p) => `${user(id)}:wac:${b}:${p}`,
     steps: (id) => `${user(id)}:steps`,
     failures: (id) => `${user(id)}:fail`,
     login: (id, l) => `${user(id)}:login:${l}`,

@@ -141,9 +141,13 @@ if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', K
 return 1
 `);
 
-/** KEYS: one key. Returns its value and deletes it in one step (GETDEL, also on Redis before 6.2). */
-export const TAKE = script(`
+/**
+ * KEYS: a session's challenge. ARGV: the challenge answered. Returns the
+ * stored JSON and deletes it, in one step, only if it holds that challenge.
+ */
+export const TAKE_CHALLENGE = script(`
 local v = redis.call('GET', KEYS[1])
-if v then redis.call('DEL', KEYS[1]) end
+if not v or cjson.decode(v).challenge ~= ARGV[1] then return false end
+redis.call('DEL', KEYS[1])
 return v
 `);

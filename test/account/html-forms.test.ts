@@ -45,7 +45,7 @@ describeEachExampleApp('account: HTML forms', (kind) => {
   it('rename (POST /2fa/devices/:id/rename): 303 to /2fa, the notice and the new name, escaped', async () => {
     const { client: c, deviceId } = await enrolled(app.ex, 'alice');
     const page = await followToAccount(c, await submit(c, `/2fa/devices/${deviceId}/rename`, { name: 'Work <b>phone</b>' }));
-    expect(page).to.include('The authenticator app was renamed.');
+    expect(page).to.include('The authenticator was renamed.');
     expect(page).to.include('>Work &lt;b&gt;phone&lt;/b&gt;</h3>').and.not.include('<b>phone</b>');
     expect((await status(c)).devices[0].name).to.equal('Work <b>phone</b>');
   });

@@ -41,7 +41,7 @@ describeEachExampleApp('browser: a second authenticator app', function (kind) {
 
     await devices.nth(1).getByLabel('New name for Tablet').fill('Office PC');
     await clickAndWait(page, devices.nth(1).getByRole('button', { name: 'Rename' }));
-    await page.getByRole('status').filter({ hasText: 'The authenticator app was renamed.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'The authenticator was renamed.' }).waitFor();
     expect(await devices.getByRole('heading', { level: 3 }).allInnerTexts()).to.deep.equal(['Authenticator', 'Office PC']);
     await j.shot('account-renamed');
     expect(foreignRequests(j)).to.deep.equal([]);

@@ -91,19 +91,30 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
     describe('passkey challenges', () => {
       const challenge = (userId: string, binding: string, value: string, expiresAt: number): PasskeyChallenge => ({ challenge: value, userId, binding, purpose: 'authenticate', expiresAt });
 
-      it('gives a challenge back once, to its user and session binding only', async () => {
+      it('gives a challenge back once, to its user, session binding and purpose only', async () => {
         const c = challenge('u', 'b1', 'c'.repeat(43), t + 300_000);
         await store.saveChallenge(c);
-        expect(await store.takeChallenge('other', 'b1', c.challenge), 'another user').to.equal(null);
-        expect(await store.takeChallenge('u', 'b2', c.challenge), 'another session').to.equal(null);
-        expect(await store.takeChallenge('u', 'b1', c.challenge)).to.deep.equal(c);
-        expect(await store.takeChallenge('u', 'b1', c.challenge), 'used').to.equal(null);
+        expect(await store.takeChallenge('other', 'b1', 'authenticate', c.challenge), 'another user').to.equal(null);
+        expect(await store.takeChallenge('u', 'b2', 'authenticate', c.challenge), 'another session').to.equal(null);
+        expect(await store.takeChallenge('u', 'b1', 'register', c.challenge), 'another purpose').to.equal(null);
+        expect(await store.takeChallenge('u', 'b1', 'authenticate', 'x'.repeat(43)), 'another challenge').to.equal(null);
+        expect(await store.takeChallenge('u', 'b1', 'authenticate', c.challenge), 'none of that used it up').to.deep.equal(c);
+        expect(await store.takeChallenge('u', 'b1', 'authenticate', c.challenge), 'used').to.equal(null);
+      });
+
+      it('keeps one live challenge per session and purpose: a newer one replaces the older', async () => {
+        const older = challenge('u', 'b', 'o'.repeat(43), t + 300_000);
+        const newer = challenge('u', 'b', 'n'.repeat(43), t + 300_000);
+        await store.saveChallenge(older);
+        await store.saveChallenge(newer);
+        expect(await store.takeChallenge('u', 'b', 'authenticate', older.challenge)).to.equal(null);
+        expect(await store.takeChallenge('u', 'b', 'authenticate', newer.challenge)).to.deep.equal(newer);
       });
 
       it('of 50 concurrent takes of one challenge, exactly one gets it', async () => {
         const c = challenge('u', 'b', 'r'.repeat(43), t + 300_000);
         await store.saveChallenge(c);
-        const taken = await Promise.all(Array.from({ length: 50 }, () => store.takeChallenge('u', 'b', c.challenge)));
+        const taken = await Promise.all(Array.from({ length: 50 }, () => store.takeChallenge('u', 'b', 'authenticate', c.challenge)));
         expect(taken.filter((x) => x !== null)).to.have.length(1);
       });
 
@@ -112,7 +123,7 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         await store.saveChallenge(c);
         // Taking consumes, so no polling: wait past the expiry (both stores check it on access), then take.
         await new Promise((resolve) => setTimeout(resolve, SHORT_TTL_MS + 100));
-        expect(await store.takeChallenge('u', 'b', c.challenge)).to.equal(null);
+        expect(await store.takeChallenge('u', 'b', 'authenticate', c.challenge)).to.equal(null);
       });
     });
 

@@ -185,6 +185,137 @@ describe('views: account, backup codes, setup required', () => {
     });
   });
 
+  describe('account page with passkeys', () => {
+    const LINKS = { optionsUrl: '/2fa/passkeys/options', registerUrl: '/2fa/passkeys', scriptUrl: '/2fa/assets/passkeys.js' };
+    const WITH_PASSKEY = { ...LINKS, authenticationOptionsUrl: '/2fa/passkeys/authentication-options' };
+    const KEY: DeviceView = { id: 'dev-3', name: 'YubiKey', kind: 'passkey', createdAt: '2024-05-04T09:00:00.000Z', lastUsedAt: null };
+
+    function passkeyForms(page: string, kind: 'register' | 'authenticate'): string[] {
+      return forms(page).filter((f) => f.includes(`data-passkey="${kind}"`));
+    }
+
+    /** The page after its stylesheet (which styles the passkey elements for every page). */
+    function markup(page: string): string {
+      return page.slice(page.indexOf('</style>'));
+    }
+
+    it('without passkey data: no passkey form, note or script', () => {
+      for (const over of [{}, { state: 'none' as const, devices: [] }]) {
+        const page = markup(defaultViews.account(accountData(over)));
+        expect(page).not.to.include('data-passkey');
+        expect(page).not.to.include('<script');
+        expect(page).not.to.match(/passkey/i);
+      }
+    });
+
+    it('shows whether each device is an authenticator app or a passkey', () => {
+      const page = defaultViews.account(accountData({ devices: [PHONE, KEY], passkey: WITH_PASSKEY }));
+      expect(page).to.include('<h2 id="devices-heading">Authenticator apps and passkeys</h2>');
+      expect(page).to.include('>Phone</h3>\n<p class="muted">Authenticator app<br>Added');
+      expect(page).to.include('>YubiKey</h3>\n<p class="muted">Passkey or security key<br>Added');
+    });
+
+    it('active, no passkey yet: "Add a passkey" posts to registerUrl, comes back here, asks a code only when the server does', () => {
+      const page = defaultViews.account(accountData({ passkey: LINKS }));
+      const [form, ...more] = passkeyForms(page, 'register');
+      expect(more).to.deep.equal([]);
+      expect(form).to.match(/^<form method="post" action="\/2fa\/passkeys" class="passkey" data-passkey="register" data-options-url="\/2fa\/passkeys\/options" hidden>/);
+      expect(form).to.include('<input type="hidden" name="_csrf" value="tok">');
+      expect(form).to.include('<input type="hidden" name="returnTo" value="/2fa">');
+      expect(form).to.include('<input type="hidden" name="credential" value="">');
+      const name = /<input [^>]*name="name"[^>]*>/.exec(form ?? '')?.[0] ?? '';
+      expect(name).to.include('placeholder="YubiKey or This laptop"').and.not.include('value=').and.not.include('required');
+      // The fresh code: hidden until the server asks (a session verified a while ago), never required.
+      expect(form).to.match(/<div data-passkey-code hidden>\s*<label for="code-passkey">Code from your authenticator app, or a backup code<\/label>\s*<input type="text" id="code-passkey" name="code" autocomplete="one-time-code" inputmode="numeric"[^>]*>\s*<\/div>/);
+      expect(/<input [^>]*id="code-passkey"[^>]*>/.exec(form ?? '')?.[0]).not.to.include('required');
+      expect(form).to.include('<p class="error" role="alert" data-passkey-message hidden></p>');
+      expect(form).to.include('>+ Add a passkey</button>');
+      // Nobody to prove an action with a passkey yet.
+      expect(passkeyForms(page, 'authenticate')).to.deep.equal([]);
+      expect(page).not.to.include('Use a passkey instead');
+      expect(page).to.include('<p class="notice" data-passkey-unsupported hidden>');
+      expect(page.match(/<script\b[^>]*>/g)).to.deep.equal(['<script src="/2fa/assets/passkeys.js" defer>']);
+      expect(page).not.to.match(/\son[a-z]+\s*=/i);
+    });
+
+    it('with a passkey: every form that asks for a fresh code also offers "Use a passkey instead", doing the same action', () => {
+      const page = defaultViews.account(accountData({ devices: [PHONE, KEY], passkey: WITH_PASSKEY }));
+      const auth = passkeyForms(page, 'authenticate');
+      expect(auth.map((f) => /action="([^"]*)"/.exec(f)?.[1])).to.deep.equal([
+        '/2fa/devices/dev-1/remove',
+        '/2fa/devices/dev-3/remove',
+        '/2fa/backup-codes',
+        '/2fa/disable',
+      ]);
+      for (const f of auth) {
+        expect(f).to.include('data-options-url="/2fa/passkeys/authentication-options" hidden>');
+        expect(f).to.include('<input type="hidden" name="_csrf" value="tok">');
+        expect(f).to.include('<input type="hidden" name="passkey" value="">');
+        expect(f).to.include('role="alert" data-passkey-message hidden');
+        expect(f).to.include('>Use a passkey instead</button>');
+        expect(f).not.to.include('name="code"');
+      }
+      // Each one follows the code form of the same action.
+      const all = forms(page).map((f) => /action="([^"]*)"/.exec(f)?.[1]);
+      for (const action of ['/2fa/devices/dev-1/remove', '/2fa/devices/dev-3/remove', '/2fa/backup-codes', '/2fa/disable']) {
+        const i = all.indexOf(action);
+        expect(all[i + 1], action).to.equal(action);
+        expect(forms(page)[i]).to.include('name="code"');
+      }
+      // The remove buttons say which device.
+      expect(auth[0]).to.include('<button type="submit" class="danger" aria-describedby="device-0-name">');
+      expect(auth[1]).to.include('aria-describedby="device-1-name"');
+      expect(auth[3]).to.include('class="danger"');
+      expect(page).to.include('Confirm with a code from your authenticator app or a backup code instead.');
+    });
+
+    it('with a passkey while required, as the only device: neither a remove form nor a passkey one for it', () => {
+      const page = defaultViews.account(accountData({ required: true, devices: [KEY], passkey: WITH_PASSKEY }));
+      expect(page).not.to.include('/remove"');
+      expect(page).to.include('Required by your administrator: add another authenticator before removing this passkey.');
+      expect(passkeyForms(page, 'authenticate').map((f) => /action="([^"]*)"/.exec(f)?.[1])).to.deep.equal(['/2fa/backup-codes']);
+    });
+
+    it('not active: offers "Or use a passkey" with the register form and no code field', () => {
+      for (const state of ['none', 'pending'] as const) {
+        const page = defaultViews.account(accountData({ state, required: state === 'pending', devices: [], passkey: LINKS }));
+        expect(page).to.include('<a class="button" href="/2fa/setup">Set up an authenticator app</a>');
+        expect(page).to.match(/<section aria-labelledby="passkey-heading" data-passkey hidden>\s*<h2 id="passkey-heading">Or use a passkey<\/h2>/);
+        const [form, ...more] = passkeyForms(page, 'register');
+        expect(more).to.deep.equal([]);
+        expect(form).to.include('action="/2fa/passkeys"').and.include('name="returnTo" value="/2fa"');
+        expect(form).not.to.include('name="code"');
+        expect(forms(page)).to.have.length(1);
+        expect(page).to.include('<script src="/2fa/assets/passkeys.js" defer></script>');
+      }
+    });
+
+    it('labels every input with a unique id', () => {
+      const page = defaultViews.account(accountData({ devices: [PHONE, KEY], passkey: WITH_PASSKEY }));
+      const ids = [...page.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids).size).to.equal(ids.length);
+      const inputs = page.match(/<input type="text"[^>]*>/g) ?? [];
+      for (const input of inputs) {
+        const id = /\bid="([^"]+)"/.exec(input)?.[1];
+        expect(page.match(new RegExp(`<label for="${id}">`, 'g')), input).to.have.length(1);
+      }
+    });
+
+    it('escapes the passkey URLs and the token', () => {
+      const page = defaultViews.account(accountData({
+        devices: [PHONE, KEY],
+        csrfToken: 't"k',
+        passkey: { optionsUrl: '/o"<x>', registerUrl: '/r"<x>', scriptUrl: '/s"><script>alert(1)</script>', authenticationOptionsUrl: `/a'<x>` },
+      }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include('data-options-url="/o&quot;&lt;x&gt;"');
+      expect(page).to.include('action="/r&quot;&lt;x&gt;"');
+      expect(page).to.include('data-options-url="/a&#39;&lt;x&gt;"');
+      expect(page).to.include('<script src="/s&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" defer></script>');
+      for (const f of forms(page).filter((x) => x.includes('data-passkey='))) expect(f).to.include('value="t&quot;k"');
+    });
+  });
+
   describe('backup codes page', () => {
     it('lists the codes with a download link containing every code', () => {
       const page = defaultViews.backupCodes(codesData());

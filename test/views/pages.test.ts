@@ -188,6 +188,104 @@ describe('views', () => {
     });
   });
 
+  describe('passkeys', () => {
+    const PASSKEY = { optionsUrl: '/2fa/passkeys/authentication-options', scriptUrl: '/2fa/assets/passkeys.js' };
+    const REGISTER = { optionsUrl: '/2fa/passkeys/options', registerUrl: '/2fa/passkeys', scriptUrl: '/2fa/assets/passkeys.js' };
+
+    /** The `data-passkey="…"` forms of a page. */
+    function passkeyForms(page: string, kind: 'register' | 'authenticate'): string[] {
+      return (page.match(/<form\b[\s\S]*?<\/form>/g) ?? []).filter((f) => f.includes(`data-passkey="${kind}"`));
+    }
+
+    /** The page after its stylesheet (which styles the passkey elements for every page). */
+    function markup(page: string): string {
+      return page.slice(page.indexOf('</style>'));
+    }
+
+    function expectOnlyTheScript(page: string, src: string): void {
+      expect(page.match(/<script\b[^>]*>/g)).to.deep.equal([`<script src="${src}" defer>`]);
+      expect(page).to.include(`<script src="${src}" defer></script>`);
+      // No inline script or handler: the default CSP allows neither.
+      expect(page).not.to.match(/\son[a-z]+\s*=/i);
+      expect(page).not.to.match(/javascript:/i);
+    }
+
+    it('verify page without passkey data: no passkey form, note or script', () => {
+      const page = markup(defaultViews.verify(verifyData()));
+      expect(page).not.to.include('data-passkey');
+      expect(page).not.to.include('<script');
+      expect(page).not.to.match(/passkey/i);
+    });
+
+    it('verify page with passkey data: a hidden "Use a passkey" form posting to the action, the note, the script; the code form stays', () => {
+      const page = defaultViews.verify(verifyData({ returnTo: '/next', passkey: PASSKEY }));
+      const [form, ...more] = passkeyForms(page, 'authenticate');
+      expect(more).to.deep.equal([]);
+      expect(form).to.match(/^<form method="post" action="\/2fa\/verify" class="passkey" data-passkey="authenticate" data-options-url="\/2fa\/passkeys\/authentication-options" hidden>/);
+      expect(form).to.include('<input type="hidden" name="_csrf" value="tok">');
+      expect(form).to.include('<input type="hidden" name="returnTo" value="/next">');
+      expect(form).to.include('<input type="hidden" name="passkey" value="">');
+      expect(form).to.include('<p class="error" role="alert" data-passkey-message hidden></p>');
+      expect(form).to.include('<button type="submit">Use a passkey</button>');
+      expect(form).not.to.include('name="code"');
+      expect(page).to.include('<p class="notice" data-passkey-unsupported hidden>This browser cannot use passkeys. Enter a code from your authenticator app or one of your backup codes instead.</p>');
+      expectOnlyTheScript(page, '/2fa/assets/passkeys.js');
+      // The code form is there for everyone (a backup code, a browser without passkeys).
+      expect(page).to.include('<form method="post" action="/2fa/verify">');
+      expect(page.match(/name="code"/g)).to.have.length(1);
+      expect(page).to.include('>Verify</button>');
+    });
+
+    it('step-up page posts the passkey to its own action', () => {
+      const page = defaultViews.verify(verifyData({ action: '/2fa/step-up', title: "Confirm it's you", passkey: PASSKEY }));
+      expect(passkeyForms(page, 'authenticate')[0]).to.include('action="/2fa/step-up"');
+    });
+
+    it('verify page escapes the passkey URLs, token and returnTo', () => {
+      const page = defaultViews.verify(verifyData({
+        csrfToken: 't"k', returnTo: `/a'b"c<d>`,
+        passkey: { optionsUrl: '/o"><script>alert(1)</script>', scriptUrl: '/s"><script>alert(2)</script>' },
+      }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include('data-options-url="/o&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+      expect(page).to.include('<script src="/s&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" defer></script>');
+      expect(passkeyForms(page, 'authenticate')[0]).to.include('value="t&quot;k"').and.include('value="/a&#39;b&quot;c&lt;d&gt;"');
+    });
+
+    it('setup page without passkey data offers no passkey', () => {
+      const page = markup(defaultViews.setup(setupData()));
+      expect(page).not.to.include('data-passkey');
+      expect(page).not.to.match(/passkey/i);
+    });
+
+    it('setup page with passkey data: "Use a passkey or security key instead" with the register form, keeping returnTo', () => {
+      const page = defaultViews.setup(setupData({ returnTo: '/remote/1', passkey: REGISTER }));
+      expect(page).to.match(/<section aria-labelledby="passkey-heading" data-passkey hidden>\s*<h2 id="passkey-heading">Use a passkey or security key instead<\/h2>/);
+      const [form, ...more] = passkeyForms(page, 'register');
+      expect(more).to.deep.equal([]);
+      expect(form).to.match(/^<form method="post" action="\/2fa\/passkeys" class="passkey" data-passkey="register" data-options-url="\/2fa\/passkeys\/options" hidden>/);
+      expect(form).to.include('<input type="hidden" name="_csrf" value="tok&quot;en">');
+      expect(form).to.include('<input type="hidden" name="returnTo" value="/remote/1">');
+      expect(form).to.include('<input type="hidden" name="credential" value="">');
+      expect(form).to.include('<label for="passkey-name">Name of the passkey</label>');
+      const name = /<input [^>]*name="name"[^>]*>/.exec(form ?? '')?.[0] ?? '';
+      expect(name).to.include('id="passkey-name"').and.include('placeholder="YubiKey or This laptop"').and.not.include('value=');
+      // First enrolment: nothing to prove yet, so no code field.
+      expect(form).not.to.include('name="code"');
+      expect(page).to.include('data-passkey-unsupported hidden');
+      expectOnlyTheScript(page, '/2fa/assets/passkeys.js');
+      // The app's own confirm form is unchanged, and every id is unique.
+      expect(page).to.include('<form method="post" action="/2fa/setup/confirm">');
+      const ids = [...page.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids).size).to.equal(ids.length);
+    });
+
+    it('setup page escapes the passkey URLs', () => {
+      const page = defaultViews.setup(setupData({ passkey: { optionsUrl: '/o"x', registerUrl: '/r"<x>', scriptUrl: "/s'x" } }));
+      expect(page).to.include('action="/r&quot;&lt;x&gt;"').and.include('data-options-url="/o&quot;x"').and.include('<script src="/s&#39;x" defer>');
+    });
+  });
+
   describe('every page', () => {
     it('is a self-contained HTML5 document with no references to other hosts', () => {
       for (const page of allPages()) {

@@ -8,8 +8,8 @@ import { TwoFactorError } from '../../errors.ts';
 import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { keepVerified } from '../session-state.ts';
 import { sessionOf, takeNotice } from '../session-store.ts';
-import type { Answer } from '../types.ts';
-import { page, pageBase, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
+import type { Answer, HttpSettings } from '../types.ts';
+import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
 
 /** The user, if their session passed the second factor (or they have no 2FA to pass). */
 export async function requireVerifiedSession(call: RouteCall): Promise<RouteUser> {
@@ -32,7 +32,14 @@ export async function accountPage({ req, r }: RouteCall, uid: string, err?: TwoF
     ...pageBase(req, r, undefined, err),
     state: status.state, required: status.required, devices: status.devices,
     backupCodesRemaining: status.backupCodesRemaining, notice: takeNotice(req, `${r.sessionKey}Notice`),
+    passkey: r.passkeys.enabled ? accountPasskeyLinks(r, status.devices.some((d) => d.kind === 'passkey')) : undefined,
   }), err ? err.status : 200);
+}
+
+function accountPasskeyLinks(r: HttpSettings, hasPasskey: boolean) {
+  const { optionsUrl, registerUrl, scriptUrl, authenticationOptionsUrl } = passkeyUrls(r);
+  // Proving an action with a passkey is offered to a user who has one.
+  return { optionsUrl, registerUrl, scriptUrl, authenticationOptionsUrl: hasPasskey ? authenticationOptionsUrl : undefined };
 }
 
 interface ActionDone { json: unknown; notice?: string; page?: () => Answer }
@@ -77,7 +84,7 @@ export const removeDevice = action(async (call, user) => {
 
 export const renameDevice = action(async ({ req, r, body, params }, { uid }) => {
   await r.service.renameDevice(uid, params.id, body.name, requestInfo(req, 'devices/rename'));
-  return { json: { renamed: true }, notice: 'The authenticator app was renamed.' };
+  return { json: { renamed: true }, notice: 'The authenticator was renamed.' };
 });
 
 export const disable = action(async (call, user) => {

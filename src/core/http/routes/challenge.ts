@@ -4,10 +4,12 @@
  * session that already passed). Both pages are the verify view.
  */
 import type { TwoFactorError } from '../../errors.ts';
+import type { TwoFactorStatus } from '../../account-actions.ts';
 import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { returnToOf } from '../return-to.ts';
 import { readState, verifyLogin } from '../session-state.ts';
-import { page, pageBase, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler } from './route-kit.ts';
+import type { HttpSettings } from '../types.ts';
+import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler } from './route-kit.ts';
 
 export type Challenge = 'verify' | 'step-up';
 
@@ -16,12 +18,20 @@ const TITLES: Record<Challenge, string> = {
   'step-up': "Confirm it's you",
 };
 
-function challengePage({ req, r }: RouteCall, kind: Challenge, returnTo: string | undefined, err?: TwoFactorError, remaining?: number) {
+/** "Use a passkey" is offered to a user who has one, where passkeys are enabled. */
+function passkeyLinks(r: HttpSettings, status: TwoFactorStatus | undefined) {
+  if (!r.passkeys.enabled || !status?.devices.some((d) => d.kind === 'passkey')) return undefined;
+  const urls = passkeyUrls(r);
+  return { optionsUrl: urls.authenticationOptionsUrl, scriptUrl: urls.scriptUrl };
+}
+
+function challengePage({ req, r }: RouteCall, kind: Challenge, returnTo: string | undefined, status: TwoFactorStatus | undefined, err?: TwoFactorError, remaining?: number) {
   return page(r, r.views.verify({
     ...pageBase(req, r, returnTo, err),
     action: `${r.prefix}/${kind}`,
     title: TITLES[kind],
     backupCodesRemaining: remaining,
+    passkey: passkeyLinks(r, status),
   }), err ? err.status : 200);
 }
 
@@ -35,7 +45,7 @@ export function showChallenge(kind: Challenge): RouteHandler {
       return jsonAnswer({ verified, verifiedAt: verified ? new Date(user.session!.verifiedAt!).toISOString() : null });
     }
     const status = await r.service.status(user.uid);
-    return challengePage(call, kind, returnToOf(call.req.query), undefined, status.backupCodesRemaining);
+    return challengePage(call, kind, returnToOf(call.req.query), status, undefined, status.backupCodesRemaining);
   };
 }
 
@@ -51,7 +61,11 @@ export function answerChallenge(kind: Challenge): RouteHandler {
       const proof = proofOf(call, user);
       checked = await verifyLogin(req, r, uid, () => r.service.checkSecondFactor(uid, proof, requestInfo(req, kind)));
     } catch (err) {
-      if (showOnPage(err, call.json)) return challengePage(call, kind, returnTo, err);
+      if (showOnPage(err, call.json)) {
+        // The refusal is what the person must see: a store that cannot say which devices they have only costs the passkey button.
+        const status = await r.service.status(uid).catch(() => undefined);
+        return challengePage(call, kind, returnTo, status, err);
+      }
       throw err;
     }
     if (!call.json) return redirectAnswer(returnTo ?? r.afterVerifyPath, 303);

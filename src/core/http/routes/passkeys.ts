@@ -23,7 +23,8 @@ export async function registrationOptions(call: RouteCall): Promise<Answer> {
   const { req, r } = call;
   requirePasskeys(r);
   const user = requireUser(call);
-  await allowedToEnrol(call, user, true);
+  // A step-up on the way returns to the account page, where "Add a passkey" is.
+  await allowedToEnrol(call, user, true, r.prefix);
   const binding = await challengeBinding(req, r, user.uid);
   return jsonAnswer(await r.service.passkeyRegistrationOptions(user.uid, r.accountName(user.user), binding, relyingParty(req, r)));
 }
@@ -32,7 +33,7 @@ export async function register(call: RouteCall): Promise<Answer> {
   const { req, r, body } = call;
   requirePasskeys(r);
   const user = requireUser(call);
-  await allowedToEnrol(call, user, false);
+  await allowedToEnrol(call, user, false, r.prefix);
   const done = await r.service.registerPasskey(
     user.uid, body.name, jsonField(body.credential, 'credential'), user.session?.binding, relyingParty(req, r), requestInfo(req, 'passkeys'),
   );
@@ -55,7 +56,11 @@ export async function authenticationOptions(call: RouteCall): Promise<Answer> {
   return jsonAnswer(await r.service.passkeyAuthenticationOptions(user.uid, binding, relyingParty(req, r)));
 }
 
-/** The pages' script: same origin, so the default Content-Security-Policy allows it with `script-src 'self'`. */
+/**
+ * The pages' script: same origin, so the default Content-Security-Policy
+ * allows it with `script-src 'self'`. Its URL carries a hash of it
+ * (`passkeyUrls`), so it is cached for good and a new version is a new URL.
+ */
 export async function script(): Promise<Answer> {
-  return { kind: 'asset', status: 200, contentType: 'text/javascript; charset=utf-8', body: PASSKEYS_SCRIPT, headers: { 'Cache-Control': 'public, max-age=3600' } };
+  return { kind: 'asset', status: 200, contentType: 'text/javascript; charset=utf-8', body: PASSKEYS_SCRIPT, headers: { 'Cache-Control': 'public, max-age=31536000, immutable' } };
 }

@@ -2,6 +2,8 @@
 import { TwoFactorError } from '../../errors.ts';
 import { isVerified, type SecondFactorSession, type SessionFacts } from '../../session-policy.ts';
 import type { RequestInfo } from '../../service-options.ts';
+import { createHash } from 'node:crypto';
+import { PASSKEYS_SCRIPT } from '../../../../views/assets/passkeys-script.ts';
 import { PasskeyProof, type RelyingParty } from '../../passkeys.ts';
 import { csrfToken } from '../csrf.ts';
 import { pageAnswer } from '../negotiate.ts';
@@ -62,6 +64,19 @@ export function relyingParty(req: HttpRequest, r: HttpSettings): RelyingParty {
     r.warnOnce('passkey-rp-id', `koa-two-factor: passkeys.rpId is not set, so passkeys are bound to the host name of the request (${id}). Set passkeys.rpId (and passkeys.origins) to your domain: passkeys stop working when it changes.`);
   }
   return { id, name: p.rpName, origins: p.origins ?? [req.ownOrigin], userVerification: p.userVerification };
+}
+
+/** Version of the pages' passkey script in its URL: a deploy that changes it changes the URL, so it can be cached for good. */
+const PASSKEYS_SCRIPT_VERSION = createHash('sha256').update(PASSKEYS_SCRIPT).digest('base64url').slice(0, 12);
+
+/** Where the pages reach the passkey routes and script. */
+export function passkeyUrls(r: HttpSettings) {
+  return {
+    optionsUrl: `${r.prefix}/passkeys/options`,
+    registerUrl: `${r.prefix}/passkeys`,
+    authenticationOptionsUrl: `${r.prefix}/passkeys/authentication-options`,
+    scriptUrl: `${r.prefix}/assets/passkeys.js?v=${PASSKEYS_SCRIPT_VERSION}`,
+  };
 }
 
 /** A JSON value sent as an object (JSON clients) or as a JSON string (a page's hidden form field). */

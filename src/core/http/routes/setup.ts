@@ -5,20 +5,21 @@
  */
 import { TwoFactorError } from '../../errors.ts';
 import type { EnrolmentStarted } from '../../two-factor-service.ts';
+import type { HttpSettings } from '../types.ts';
 import { jsonAnswer } from '../negotiate.ts';
 import { returnToOf, withReturnTo } from '../return-to.ts';
 import { enrolDecision } from '../../session-policy.ts';
 import { factsOf, keepVerified, markVerified } from '../session-state.ts';
-import { page, pageBase, proofOf, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
+import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
 
 /** Refuses, or checks the fresh code that `enrolDecision` asks for (see session-policy.ts). */
-export async function allowedToEnrol(call: RouteCall, user: RouteUser, starting: boolean): Promise<void> {
+export async function allowedToEnrol(call: RouteCall, user: RouteUser, starting: boolean, backTo = `${call.r.prefix}/setup`): Promise<void> {
   const { req, r } = call;
   const facts = await factsOf(r, user.uid, user.session, true);
   const proof = proofOf(call, user);
   const decision = enrolDecision(user.session, facts, starting, proof !== undefined, r.recentVerificationMs, Date.now());
   if (decision === 'verify') throw new TwoFactorError('second_factor_required', { verifyUrl: `${r.prefix}/verify` });
-  if (decision === 'step-up') throw new TwoFactorError('step_up_required', { stepUpUrl: withReturnTo(`${r.prefix}/step-up`, `${r.prefix}/setup`) });
+  if (decision === 'step-up') throw new TwoFactorError('step_up_required', { stepUpUrl: withReturnTo(`${r.prefix}/step-up`, backTo) });
   if (decision === 'check-code') {
     await r.service.checkSecondFactor(user.uid, proof, requestInfo(req, 'setup'));
     keepVerified(req, r, user.session!, { verifiedAt: Date.now() });
@@ -30,7 +31,13 @@ function setupPage({ req, r }: RouteCall, user: RouteUser, e: EnrolmentStarted, 
     ...pageBase(req, r, returnTo, err),
     enrolmentId: e.enrolmentId, qrSvg: e.qrSvg, secret: e.secret, otpauthUri: e.otpauthUri,
     expiresAt: e.expiresAt, deviceName: e.deviceName, accountName: r.accountName(user.user), issuer: r.service.issuer,
+    passkey: r.passkeys.enabled ? setupPasskeyLinks(r) : undefined,
   }), err ? err.status : status);
+}
+
+function setupPasskeyLinks(r: HttpSettings) {
+  const { optionsUrl, registerUrl, scriptUrl } = passkeyUrls(r);
+  return { optionsUrl, registerUrl, scriptUrl };
 }
 
 export async function startSetup(call: RouteCall) {

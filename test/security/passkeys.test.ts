@@ -7,14 +7,14 @@
  * that goes back — plus the failure budget, the admin policy and removal.
  */
 import { expect } from 'chai';
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { SecretBox, type TwoFactorOptions } from '../../src/index.ts';
 import { csrfOf } from '../account/helpers.ts';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';
-import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+import { connectGuardCluster, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 
 /** Links a passkey held by `authenticator` to the logged-in user of `client`; returns the JSON answer. */
@@ -285,11 +285,7 @@ const BACKENDS: Backend[] = [
       name: 'a 3-master Redis Cluster',
       async start() {
         cluster = await startRedisCluster();
-        client = new Cluster(cluster.nodes, { enableOfflineQueue: false, redisOptions: { commandTimeout: 1000 } });
-        await new Promise<void>((resolve, reject) => {
-          client!.once('ready', () => resolve());
-          client!.once('error', reject);
-        });
+        client = await connectGuardCluster(cluster);
         return { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: LIMITS } };
       },
       async stop() {

@@ -5,14 +5,14 @@
  * same instant, on one Redis, on a Redis Cluster, and in memory.
  */
 import { expect } from 'chai';
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox, type RecordStore, type TwoFactorOptions } from '../../src/index.ts';
 import { createRedisClient } from '../../src/redis/index.ts';
 import { realNow } from '../support/clock.ts';
 import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';
-import { startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+import { connectGuardCluster, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
 
 const SESSIONS = 50;
 const ROUNDS = 20;
@@ -72,11 +72,7 @@ function clusterBackend(): Backend {
     name: 'a 3-master Redis Cluster',
     async start() {
       cluster = await startRedisCluster();
-      client = new Cluster(cluster.nodes, { enableOfflineQueue: false, redisOptions: { commandTimeout: 1000 } });
-      await new Promise<void>((resolve, reject) => {
-        client!.once('ready', () => resolve());
-        client!.once('error', reject);
-      });
+      client = await connectGuardCluster(cluster);
       // Sessions stay in memory: the example takes a Redis URL only.
       return {
         options: { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: RACE_LIMITS } },

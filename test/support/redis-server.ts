@@ -12,6 +12,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Cluster } from 'ioredis';
 
 const execFileAsync = promisify(execFile);
 
@@ -580,4 +581,17 @@ async function startClusterOnce(timeout: number): Promise<RedisCluster> {
     await stopAll().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A Cluster client on `cluster` with the guard path's fail-fast settings (no
+ * offline queue, 1 s per command), resolved once it is ready.
+ */
+export async function connectGuardCluster(cluster: RedisCluster): Promise<Cluster> {
+  const client = new Cluster(cluster.nodes, { enableOfflineQueue: false, redisOptions: { commandTimeout: 1000 } });
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', reject);
+  });
+  return client;
 }

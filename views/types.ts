@@ -66,6 +66,18 @@ export interface VerifyPageData extends PageBase {
   title: string;
   /** Set when passkeys are enabled and the user has one: the page offers "Use a passkey" next to the code form. */
   passkey?: PasskeyAuthenticateLinks | undefined;
+  /** Set when the app emails codes and this user may get one: the page offers "Email me a code instead". */
+  emailCode?: EmailCodeLinks | undefined;
+  /** A notice after an action, e.g. "We sent a code to a***@example.com." */
+  notice?: string | undefined;
+}
+
+/** "Email me a code instead": where the form posts and where the code goes. */
+export interface EmailCodeLinks {
+  /** `POST` URL that sends the code, e.g. `/2fa/email-code` (fields `_csrf`, `kind`, `returnTo`). */
+  sendUrl: string;
+  /** The address, masked (`a***@example.com`). */
+  address: string;
 }
 
 /** Where a page's passkey forms get their WebAuthn options and script, to sign in with a passkey. */

@@ -4,6 +4,7 @@
  * object (a Koa `Context`, an Express `Request`), passed to the app's
  * callbacks.
  */
+import type { EmailMessage, EmailTemplates } from '../core/email.ts';
 import type { AuditHook } from '../core/audit.ts';
 import type { EncryptionKey } from '../core/encryption.ts';
 import type { LimitOptions } from '../core/limits.ts';
@@ -36,6 +37,40 @@ export const DEFAULT_STATE_CACHE_MS = 15_000;
 export const DEFAULT_RECENT_VERIFICATION_MS = 5 * 60_000;
 
 /** A user as the admin page lists it; numeric ids are fine. */
+/** Anything that sends mail the way a nodemailer transport does (`transporter.sendMail`). */
+export interface MailTransport {
+  sendMail(mail: { from?: string | undefined; to: string; subject: string; text: string; html: string }): Promise<unknown>;
+}
+
+export interface EmailOptions {
+  /** Sends one message (your own mailer); give this or `transport`. */
+  send?: ((message: EmailMessage) => Promise<void> | void) | undefined;
+  /** A nodemailer transport, or an SMTP URL (`smtp://…`, `smtps://…`; needs nodemailer installed). */
+  transport?: MailTransport | string | undefined;
+  /** The sender, e.g. `"Acme" <security@acme.test>`; with `transport`. */
+  from?: string | undefined;
+  /** The user's address; no address, no email for that user. Default: `user.email`. */
+  getEmail?: ((user: any) => string | null | undefined) | undefined;
+  /** Digits of an emailed code, 6 to 8. See `DEFAULT_EMAIL_CODE_DIGITS`. */
+  codeDigits?: number | undefined;
+  /** See `DEFAULT_EMAIL_CODE_TTL_MS`. */
+  codeTtlMs?: number | undefined;
+  /** Codes sent per user and per client address in a window. See `DEFAULT_EMAIL_MAX_SENDS`. */
+  maxSends?: number | undefined;
+  /** See `DEFAULT_EMAIL_SEND_WINDOW_MS`. */
+  sendWindowMs?: number | undefined;
+  /** See `DEFAULT_EMAIL_SEND_TIMEOUT_MS`. */
+  sendTimeoutMs?: number | undefined;
+  /** An emailed code also passes step-up (`requireStepUp`). Default false: an inbox is a weaker factor than a device. */
+  allowForStepUp?: boolean | undefined;
+  /** Offer emailed codes to users the admin policy requires 2FA of. Default true. */
+  allowForRequiredUsers?: boolean | undefined;
+  /** Email the user when 2FA is turned on or off, a device is added or removed, backup codes are renewed or an admin resets it. Default true. */
+  notifications?: boolean | undefined;
+  /** Replace the messages (code, notices). */
+  templates?: Partial<EmailTemplates> | undefined;
+}
+
 /** What the authenticator is asked to check about the person: `preferred` asks for a PIN or biometric where it has one. */
 export const DEFAULT_PASSKEY_USER_VERIFICATION = 'preferred';
 
@@ -57,7 +92,12 @@ export interface PasskeyOptions {
   userVerification?: 'required' | 'preferred' | 'discouraged' | undefined;
 }
 
-export interface ListedUser { id: string | number; username: string }
+export interface ListedUser {
+  id: string | number;
+  username: string;
+  /** The user's address, to tell them by email when an admin resets their 2FA (with `email` configured). */
+  email?: string | undefined;
+}
 
 export interface TwoFactorOptionsFor<C> {
   /** Name shown in the authenticator app. Default `DEFAULT_ISSUER`. */
@@ -106,6 +146,8 @@ export interface TwoFactorOptionsFor<C> {
   sessionKey?: string | undefined;
   /** See `DEFAULT_RECENT_VERIFICATION_MS`. */
   recentVerificationMs?: number | undefined;
+  /** The email channel: codes at the gate and security notices; off unless given. See `EmailOptions`. */
+  email?: EmailOptions | undefined;
   /** Passkeys and security keys (WebAuthn) as a second factor; see `PasskeyOptions`. */
   passkeys?: PasskeyOptions | undefined;
   /** See `DEFAULT_STATE_CACHE_MS`. */

@@ -5,6 +5,7 @@
  */
 import { SecretBox } from '../core/encryption.ts';
 import { TwoFactorError } from '../core/errors.ts';
+import { resolveEmail } from './resolve-email.ts';
 import { SessionFactsCache } from '../core/http/session-facts.ts';
 import type { HttpSettings } from '../core/http/types.ts';
 import { usableUserId } from '../core/session-policy.ts';
@@ -47,6 +48,7 @@ function createService<C>(o: TwoFactorOptionsFor<C>, log: (m: string) => void): 
     issuer: o.issuer ?? DEFAULT_ISSUER,
     totp: o.totp, limits: o.limits, audit: o.audit, storeTimeoutMs: o.storeTimeoutMs, logger: log,
     enrolmentTtlMs: o.enrolmentTtlMs, maxDevices: o.maxDevices, verifiedLoginTtlMs: o.verifiedLoginTtlMs,
+    email: resolveEmail(o.email),
   });
 }
 
@@ -85,6 +87,20 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
     afterVerifyPath: o.afterVerifyPath ?? DEFAULT_AFTER_VERIFY_PATH,
     recentVerificationMs: o.recentVerificationMs ?? DEFAULT_RECENT_VERIFICATION_MS,
     contentSecurityPolicy: o.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY,
+    email: {
+      enabled: o.email !== undefined,
+      addressOf: (user: unknown) => {
+        try {
+          const address = o.email?.getEmail ? o.email.getEmail(user) : (user as { email?: unknown } | null)?.email;
+          return typeof address === 'string' && address.includes('@') ? address : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      allowForStepUp: o.email?.allowForStepUp ?? false,
+      allowForRequiredUsers: o.email?.allowForRequiredUsers ?? true,
+      notifications: o.email?.notifications ?? true,
+    },
     passkeys: {
       enabled: o.passkeys?.enabled ?? true,
       rpId: o.passkeys?.rpId,
@@ -107,7 +123,7 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
     },
     async listUsers() {
       if (!o.listUsers) throw new Error('koa-two-factor: GET /2fa/admin/users needs the `listUsers` option');
-      return (await o.listUsers()).map((u) => ({ id: String(u.id), username: String(u.username) }));
+      return (await o.listUsers()).map((u) => ({ id: String(u.id), username: String(u.username), ...(typeof u.email === 'string' ? { email: u.email } : {}) }));
     },
     userIdOf,
     userId(user) {

@@ -8,6 +8,7 @@ export type AuditEventType =
   | 'backup_code.used' | 'backup_codes.regenerated'
   | 'device.removed' | 'device.renamed'
   | 'passkey.registered' | 'passkey.counter_regression'
+  | 'email_code.sent' | 'email_code.refused' | 'email_code.failed' | 'email_notice.sent'
   | 'disabled' | 'reset' | 'policy.changed';
 
 export interface AuditEvent {

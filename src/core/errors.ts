@@ -15,6 +15,7 @@ export const ERRORS = {
   csrf_failed: { status: 403, message: 'The form expired or came from another site. Reload the page and try again.' },
   conflict: { status: 409, message: 'That is not possible in the current state.' },
   too_many_attempts: { status: 429, message: 'Too many failed attempts. Wait before trying again.' },
+  email_unavailable: { status: 503, message: 'The email could not be sent. Try again shortly, or use another way to sign in.' },
   store_unavailable: { status: 503, message: 'Two-factor checks are unavailable right now. Try again shortly.' },
 } as const;
 

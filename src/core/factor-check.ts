@@ -10,10 +10,11 @@ import { withIpLimit } from './ip-limit.ts';
 import { checkPasskey, PasskeyProof } from './passkeys.ts';
 import { lockedError, type ServiceContext } from './service-context.ts';
 import type { RequestInfo } from './service-options.ts';
-import type { AttemptOutcome, StepCandidate, UserRecord } from './store-types.ts';
+import { EMAIL_CODE_DEVICE, type AttemptOutcome, type StepCandidate, type UserRecord } from './store-types.ts';
+import { emailCodeHash, isEmailCodeShape } from './email.ts';
 
 export interface FactorChecked {
-  method: 'totp' | 'backup' | 'passkey';
+  method: 'totp' | 'backup' | 'passkey' | 'email';
   deviceId?: string;
   backupCodesRemaining: number;
   generation: number;
@@ -42,22 +43,28 @@ async function judge(ctx: ServiceContext, reading: Promise<UserRecord>, code: st
     // Nothing to check against: a code cannot be right. Still counted.
     return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
   }
-  if (isTotpShape(code, ctx.totp.digits)) return checkTotp(ctx, record, code, info);
+  const emailHash = ctx.email && info.emailCode && isEmailCodeShape(code, ctx.email.codeDigits) ? emailCodeHash(ctx, userId, code) : undefined;
+  if (isTotpShape(code, ctx.totp.digits) || emailHash) return checkTotp(ctx, record, code, info, emailHash);
   const normalized = normalizeBackupCode(code);
   if (normalized) return checkBackupCode(ctx, record, normalized, info);
   return failed(ctx, userId, await ctx.guard.recordFailure(userId, ctx.limits, ctx.now()), info);
 }
 
-async function checkTotp(ctx: ServiceContext, record: UserRecord, code: string, info: RequestInfo): Promise<FactorChecked> {
+/** A TOTP code of the user's devices, or the code last emailed to them (`emailHash`), in one atomic attempt. */
+async function checkTotp(ctx: ServiceContext, record: UserRecord, code: string, info: RequestInfo, emailHash?: string): Promise<FactorChecked> {
   const now = ctx.now();
   const candidates: StepCandidate[] = [];
   for (const d of record.devices) {
-    if (d.passkey) continue;
+    if (d.passkey || !isTotpShape(code, ctx.totp.digits)) continue;
     const step = matchTimeStep(ctx.box.open(d.sealedSecret, record.userId), code, now, ctx.totp);
     if (step !== null) candidates.push({ deviceId: d.id, step });
   }
-  const outcome = await ctx.guard.attemptTotp(record.userId, candidates, ctx.limits, now, ctx.stepTtlMs, true);
+  const outcome = await ctx.guard.attemptTotp(record.userId, candidates, ctx.limits, now, ctx.stepTtlMs, true, emailHash);
   if (outcome.kind !== 'accepted') return failed(ctx, record.userId, outcome, info);
+  if (outcome.deviceId === EMAIL_CODE_DEVICE) {
+    ctx.audit('verification.succeeded', record.userId, info, 'success', { method: 'email' });
+    return { method: 'email', backupCodesRemaining: record.backupCodesRemaining, generation: record.generation };
+  }
   // Last-used time is informational: do not make the login wait for it.
   ctx.records.touchDevice(record.userId, outcome.deviceId, now).catch((err: unknown) => ctx.log(`koa-two-factor: could not record device use: ${String(err)}`));
   ctx.audit('verification.succeeded', record.userId, info, 'success', { method: 'totp', deviceId: outcome.deviceId });

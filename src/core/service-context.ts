@@ -5,6 +5,7 @@
 import type { AuditEvent, AuditEventType, AuditHook } from './audit.ts';
 import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode, normalizeBackupCode } from './backup-codes.ts';
 import { parseEncryptionKeys, SecretBox } from './encryption.ts';
+import type { EmailSettings } from './email.ts';
 import { isTwoFactorError, TwoFactorError } from './errors.ts';
 import { resolveLimits, STEP_TTL_SKEW_MS, type ResolvedLimits } from './limits.ts';
 import { resolveTotpOptions, type ResolvedTotpOptions } from './totp.ts';
@@ -27,6 +28,10 @@ export class ServiceContext {
   readonly auditHook: AuditHook | undefined;
   readonly log: (message: string) => void;
   readonly now: () => number;
+  /** The email channel, when the app configured one. */
+  readonly email: EmailSettings | undefined;
+  /** HMAC key of emailed codes (derived from the encryption key). */
+  readonly emailKey: Buffer;
 
   constructor(o: TwoFactorCoreOptions) {
     this.records = o.records;
@@ -44,6 +49,8 @@ export class ServiceContext {
     this.auditHook = o.audit;
     this.log = o.logger ?? ((m) => console.warn(m));
     this.now = o.now ?? Date.now;
+    this.email = o.email;
+    this.emailKey = this.box.deriveKeys('koa-two-factor email codes')[0]!;
   }
 
   /**

@@ -1,4 +1,5 @@
 /** What the service is built from, and who is asking on each call. */
+import type { EmailSettings } from './email.ts';
 import type { AuditHook } from './audit.ts';
 import type { EncryptionKey } from './encryption.ts';
 import type { LimitOptions } from './limits.ts';
@@ -41,6 +42,8 @@ export interface TwoFactorCoreOptions {
   maxDevices?: number | undefined;
   /** Longest life of one verified login. Default `DEFAULT_VERIFIED_LOGIN_TTL_MS`. */
   verifiedLoginTtlMs?: number | undefined;
+  /** The email channel (codes and security notices); off when absent. */
+  email?: EmailSettings | undefined;
   /** Receives audit events; its errors are logged, never thrown. */
   audit?: AuditHook | undefined;
   /** Where operational warnings go. Default `console.warn`. */
@@ -56,4 +59,6 @@ export interface RequestInfo {
   actor?: string | undefined;
   /** Which endpoint checked the code, for audit events. */
   endpoint: string;
+  /** An emailed code is accepted here (the gate's verify; step-up only when the app allows it). */
+  emailCode?: boolean | undefined;
 }

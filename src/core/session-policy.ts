@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { TwoFactorState } from './state.ts';
 
 /** How the second factor was passed. */
-export type VerifiedMethod = 'totp' | 'backup' | 'passkey';
+export type VerifiedMethod = 'totp' | 'backup' | 'passkey' | 'email';
 
 /** The 2FA namespace inside the app's session (JSON-safe). */
 export interface SecondFactorSession {

@@ -146,6 +146,12 @@ export interface StartedLock {
   limits: ResolvedLimits;
 }
 
+/** Whose emails a send limit counts: one user's, or one address's. */
+export type EmailSendScope = { userId: string } | { ip: string };
+
+/** The `deviceId` of an accepted attempt that was the user's emailed code. */
+export const EMAIL_CODE_DEVICE = '@email';
+
 /** `refused`: the IP's window is used up, `retryAfterMs` until it ends. */
 export type IpAttemptOutcome = { kind: 'counted' } | { kind: 'refused'; retryAfterMs: number };
 
@@ -170,7 +176,23 @@ export interface GuardStore {
    * candidate whose step is later than its device's last accepted step and
    * start the budget over (`afterSuccess`); else count a failure (when `countFailure`).
    */
-  attemptTotp(userId: string, candidates: StepCandidate[], limits: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome>;
+  attemptTotp(userId: string, candidates: StepCandidate[], limits: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, emailCodeHash?: string): Promise<AttemptOutcome>;
+  /**
+   * Keeps the hash of the code just emailed to the user until `expiresAt`,
+   * replacing any earlier one (a newer send kills the older code). It is
+   * taken by `attemptTotp` when its `emailCodeHash` matches and no device
+   * claimed the code: accepted as `EMAIL_CODE_DEVICE`, in the same atomic step.
+   */
+  saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void>;
+  /** Forgets the user's emailed code (it could not be sent). */
+  deleteEmailCode(userId: string): Promise<void>;
+  /**
+   * Counts one email sent for a user, or from an address, in a fixed window;
+   * refused (nothing counted) when `max` are used up.
+   */
+  countEmailSend(scope: EmailSendScope, max: number, windowMs: number): Promise<IpAttemptOutcome>;
+  /** Takes back one counted send (the message could not be sent). */
+  refundEmailSend(scope: EmailSendScope): Promise<void>;
   /** Remaining lockout in ms, 0 when none. Backup codes pass the hard cap. */
   lockRemaining(userId: string, now: number): Promise<number>;
   /** Counts a failure for a check that is not a TOTP (backup code, password). */

@@ -16,6 +16,8 @@ import type { TwoFactorStatus } from './account-actions.ts';
 import * as admin from './admin-actions.ts';
 import * as enrolment from './enrolment.ts';
 import * as passkeys from './passkeys.ts';
+import * as email from './email.ts';
+import type { SecurityNotice } from './email.ts';
 import type { PasskeyRegistered, RelyingParty } from './passkeys.ts';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { EnrolmentConfirmed, EnrolmentStarted } from './enrolment.ts';
@@ -87,6 +89,21 @@ export class TwoFactorService {
    */
   checkSecondFactor(userId: string, codeInput: unknown, info: RequestInfo): Promise<FactorChecked> {
     return checkSecondFactor(this.ctx, userId, codeInput, info);
+  }
+
+  /** Emails a new code to `address` (the older one dies); 429 past the send limits, 503 `email_unavailable` when it cannot be sent. */
+  sendEmailCode(userId: string, address: string, info: RequestInfo): Promise<{ to: string; expiresAt: string }> {
+    return email.sendEmailCode(this.ctx, userId, address, info);
+  }
+
+  /** Tells the user about a security change by email (when the channel is on and `address` known); never throws. */
+  notify(userId: string, address: string | undefined, notice: SecurityNotice, info: RequestInfo): void {
+    email.notifyUser(this.ctx, userId, address, notice, info);
+  }
+
+  /** Whether the email channel is configured. */
+  get emailEnabled(): boolean {
+    return this.ctx.email !== undefined;
   }
 
   /** Options for `navigator.credentials.create()`; the challenge is kept for this session's `binding`. */

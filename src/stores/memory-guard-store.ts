@@ -7,9 +7,14 @@
  */
 import { addFailure, afterSuccess, emptyFailureState, refund, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
-import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
+import { EMAIL_CODE_DEVICE } from '../core/store-types.ts';
+import type { AttemptOutcome, EmailSendScope, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 interface Expiring<T> { value: T; expiresAt: number }
+
+function sendsKey(scope: EmailSendScope): string {
+  return 'userId' in scope ? `user\n${scope.userId}` : `ip\n${scope.ip}`;
+}
 
 export class MemoryGuardStore implements GuardStore {
   private readonly enrolments = new Map<string, Expiring<PendingEnrolment>>();
@@ -18,6 +23,8 @@ export class MemoryGuardStore implements GuardStore {
   private readonly ips = new Map<string, Expiring<number>>();
   private readonly logins = new Map<string, Expiring<true>>();
   private readonly challenges = new Map<string, Expiring<PasskeyChallenge>>();
+  private readonly emailCodes = new Map<string, Expiring<string>>();
+  private readonly emailSends = new Map<string, Expiring<number>>();
   /** Clock for expiries; tests may replace it. */
   now: () => number = Date.now;
 
@@ -56,7 +63,23 @@ export class MemoryGuardStore implements GuardStore {
     return { ...c };
   }
 
-  async attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {
+  async saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void> {
+    this.emailCodes.set(userId, { value: hash, expiresAt });
+  }
+
+  async deleteEmailCode(userId: string): Promise<void> {
+    this.emailCodes.delete(userId);
+  }
+
+  async countEmailSend(scope: EmailSendScope, max: number, windowMs: number): Promise<IpAttemptOutcome> {
+    return this.countInWindow(this.emailSends, sendsKey(scope), max, windowMs);
+  }
+
+  async refundEmailSend(scope: EmailSendScope): Promise<void> {
+    this.refundInWindow(this.emailSends, sendsKey(scope));
+  }
+
+  async attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, emailCodeHash?: string): Promise<AttemptOutcome> {
     const fail = this.live(this.failures, userId) ?? emptyFailureState();
     const refused = refusal(fail, l, now, true);
     if (refused) return refused;
@@ -69,6 +92,11 @@ export class MemoryGuardStore implements GuardStore {
         this.succeed(userId, fail, l);
         return { kind: 'accepted', deviceId: c.deviceId, step: c.step };
       }
+    }
+    if (emailCodeHash && this.live(this.emailCodes, userId) === emailCodeHash) {
+      this.emailCodes.delete(userId);
+      this.succeed(userId, fail, l);
+      return { kind: 'accepted', deviceId: EMAIL_CODE_DEVICE, step: 0 };
     }
     if (!countFailure) return { kind: 'rejected', lockedForMs: 0 };
     return this.fail(userId, fail, l, now);
@@ -122,21 +150,31 @@ export class MemoryGuardStore implements GuardStore {
   async resetUser(userId: string): Promise<void> {
     this.failures.delete(userId);
     this.steps.delete(userId);
+    this.emailCodes.delete(userId);
   }
 
   async countIpAttempt(ip: string, l: ResolvedLimits): Promise<IpAttemptOutcome> {
-    const n = this.live(this.ips, ip) ?? 0;
-    const e = this.ips.get(ip) ?? { value: 0, expiresAt: this.now() + l.ipWindowMs };
-    if (n >= l.ipMaxFailures) return { kind: 'refused', retryAfterMs: e.expiresAt - this.now() };
-    e.value = n + 1;
-    this.ips.set(ip, e);
-    return { kind: 'counted' };
+    return this.countInWindow(this.ips, ip, l.ipMaxFailures, l.ipWindowMs);
   }
 
   async refundIpAttempt(ip: string): Promise<void> {
-    const n = this.live(this.ips, ip);
+    this.refundInWindow(this.ips, ip);
+  }
+
+  /** A fixed-window counter: refused at `max`, the window starting with the first count. */
+  private countInWindow(map: Map<string, Expiring<number>>, key: string, max: number, windowMs: number): IpAttemptOutcome {
+    const n = this.live(map, key) ?? 0;
+    const e = map.get(key) ?? { value: 0, expiresAt: this.now() + windowMs };
+    if (n >= max) return { kind: 'refused', retryAfterMs: e.expiresAt - this.now() };
+    e.value = n + 1;
+    map.set(key, e);
+    return { kind: 'counted' };
+  }
+
+  private refundInWindow(map: Map<string, Expiring<number>>, key: string): void {
+    const n = this.live(map, key);
     // Like the Redis script: at zero the window is forgotten.
-    if (n !== undefined && n <= 1) this.ips.delete(ip);
-    else if (n !== undefined) this.ips.get(ip)!.value = n - 1;
+    if (n !== undefined && n <= 1) map.delete(key);
+    else if (n !== undefined) map.get(key)!.value = n - 1;
   }
 }

@@ -6,7 +6,7 @@
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
 import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, TAKE_CHALLENGE, runScript, type RedisClient } from './redis-scripts.ts';
-import type { AttemptOutcome, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
+import type { AttemptOutcome, EmailSendScope, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 export interface RedisStoreOptions {
   /** Prefix of every key; see src/stores/redis-keys.ts. */
@@ -44,8 +44,29 @@ export class RedisGuardStore implements GuardStore {
     return typeof raw === 'string' ? (JSON.parse(raw) as PasskeyChallenge) : null;
   }
 
-  attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean): Promise<AttemptOutcome> {
-    return this.attempt(userId, candidates, l, now, stepTtlMs, countFailure, true);
+  attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, emailCodeHash?: string): Promise<AttemptOutcome> {
+    return this.attempt(userId, candidates, l, now, stepTtlMs, countFailure, true, emailCodeHash);
+  }
+
+  async saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void> {
+    await this.redis.set(this.keys.emailCode(userId), hash, 'PX', Math.max(1, expiresAt - Date.now()));
+  }
+
+  async deleteEmailCode(userId: string): Promise<void> {
+    await this.redis.del(this.keys.emailCode(userId));
+  }
+
+  async countEmailSend(scope: EmailSendScope, max: number, windowMs: number): Promise<IpAttemptOutcome> {
+    const wait = Number(await runScript(this.redis, IP_ATTEMPT, [this.sendsKey(scope)], [max, windowMs]));
+    return wait > 0 ? { kind: 'refused', retryAfterMs: wait } : { kind: 'counted' };
+  }
+
+  async refundEmailSend(scope: EmailSendScope): Promise<void> {
+    await runScript(this.redis, IP_REFUND, [this.sendsKey(scope)], []);
+  }
+
+  private sendsKey(scope: EmailSendScope): string {
+    return 'userId' in scope ? this.keys.emailSendsOfUser(scope.userId) : this.keys.emailSendsOfIp(scope.ip);
   }
 
   async lockRemaining(userId: string, now: number): Promise<number> {
@@ -69,8 +90,8 @@ export class RedisGuardStore implements GuardStore {
   }
 
   async resetUser(userId: string): Promise<void> {
-    // Two keys of one slot: a single DEL works on a Cluster too.
-    await this.redis.del(this.keys.failures(userId), this.keys.steps(userId));
+    // Keys of one slot: a single DEL works on a Cluster too.
+    await this.redis.del(this.keys.failures(userId), this.keys.steps(userId), this.keys.emailCode(userId));
   }
 
   async countIpAttempt(ip: string, l: ResolvedLimits): Promise<IpAttemptOutcome> {
@@ -94,13 +115,13 @@ export class RedisGuardStore implements GuardStore {
     return (await this.redis.exists(this.keys.login(userId, loginId))) === 1;
   }
 
-  private async attempt(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, totp: boolean): Promise<AttemptOutcome> {
+  private async attempt(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, totp: boolean, emailCodeHash = ''): Promise<AttemptOutcome> {
     const args: (string | number)[] = [
       now, stepTtlMs, l.maxFailures, l.failureWindowMs, l.lockoutMs, l.maxLockoutMs, l.hardCap, l.failureMemoryMs,
-      countFailure ? 1 : 0, totp ? 1 : 0,
+      countFailure ? 1 : 0, totp ? 1 : 0, emailCodeHash,
     ];
     for (const c of candidates) args.push(c.deviceId, c.step);
-    const reply = (await runScript(this.redis, ATTEMPT, [this.keys.steps(userId), this.keys.failures(userId)], args)) as [string, string | number, number?];
+    const reply = (await runScript(this.redis, ATTEMPT, [this.keys.steps(userId), this.keys.failures(userId), this.keys.emailCode(userId)], args)) as [string, string | number, number?];
     switch (reply[0]) {
       case 'accepted': return { kind: 'accepted', deviceId: String(reply[1]), step: Number(reply[2]) };
       case 'locked': return { kind: 'locked', retryAfterMs: Number(reply[1]) };

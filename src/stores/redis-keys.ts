@@ -62,6 +62,22 @@ export interface RedisKeys {
    * scripts touch this one key only, so they are Cluster-safe on any slot.
    */
   ip(ip: string): string;
+  /**
+   * String, TTL = the emailed code's lifetime (`email.codeTtlMs`, 10 min):
+   * the HMAC of the one code last emailed to the user. A new send overwrites
+   * it (the older code dies); the attempt script deletes it when it matches,
+   * so it works once. On the user's slot, beside `steps` and `fail`, so that
+   * one script decides lock, replay and the emailed code together.
+   */
+  emailCode(userId: string): string;
+  /**
+   * String counter, TTL = `email.sendWindowMs` (15 min, a fixed window from
+   * the first send): emails sent for one user. Caps what a stolen password
+   * can make the app send, and what a user's inbox receives.
+   */
+  emailSendsOfUser(userId: string): string;
+  /** The same counter per client address: one address cannot mail many users. */
+  emailSendsOfIp(ip: string): string;
   /** Hash with `requireAll`, durable: the admin's global policy. */
   policy(): string;
 }
@@ -77,6 +93,9 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     failures: (id) => `${user(id)}:fail`,
     login: (id, l) => `${user(id)}:login:${l}`,
     ip: (ip) => `${prefix}:ip:{${ip}}`,
+    emailCode: (id) => `${user(id)}:mailcode`,
+    emailSendsOfUser: (id) => `${user(id)}:mailsends`,
+    emailSendsOfIp: (ip) => `${prefix}:mailsends:{${ip}}`,
     policy: () => `${prefix}:policy`,
   };
 }

@@ -4,6 +4,7 @@
  * `attempt` runs the same rules as src/core/failure-budget.ts.
  */
 import { createHash } from 'node:crypto';
+import { EMAIL_CODE_DEVICE } from '../core/store-types.ts';
 
 type Arg = string | number;
 
@@ -52,9 +53,10 @@ function startOver(key: string, k: string, memory: string): string {
 }
 
 /**
- * KEYS: steps, failures. ARGV: now, stepTtlMs, maxFailures, windowMs,
- * lockoutMs, maxLockoutMs, hardCap, memoryMs, countFailure (1/0),
- * isTotp (1/0), then device id / step pairs.
+ * KEYS: steps, failures, emailed code. ARGV: now, stepTtlMs, maxFailures,
+ * windowMs, lockoutMs, maxLockoutMs, hardCap, memoryMs, countFailure (1/0),
+ * isTotp (1/0), emailed code hash ('' for none), then device id / step pairs.
+ * The emailed code is tried after the devices, and deleted when it matches.
  * Returns {'locked', ms} | {'capped', 0} | {'accepted', device, step} | {'rejected', lockMs}.
  */
 export const ATTEMPT = script(`
@@ -63,7 +65,7 @@ local f = redis.call('HMGET', KEYS[2], 'ws', 'n', 'c', 'k', 'lu')
 local ws, n, c, k, lu = tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0, tonumber(f[4]) or 0, tonumber(f[5]) or 0
 if lu > now then return {'locked', lu - now} end
 if ARGV[10] == '1' and c >= tonumber(ARGV[7]) then return {'capped', 0} end
-for i = 11, #ARGV, 2 do
+for i = 12, #ARGV, 2 do
   local step = tonumber(ARGV[i + 1])
   local last = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
   if last == nil or step > last then
@@ -72,6 +74,11 @@ for i = 11, #ARGV, 2 do
     ${startOver('KEYS[2]', 'k', 'ARGV[8]')}
     return {'accepted', ARGV[i], step}
   end
+end
+if ARGV[11] ~= '' and redis.call('GET', KEYS[3]) == ARGV[11] then
+  redis.call('DEL', KEYS[3])
+  ${startOver('KEYS[2]', 'k', 'ARGV[8]')}
+  return {'accepted', '${EMAIL_CODE_DEVICE}', 0}
 end
 if ARGV[9] ~= '1' then return {'rejected', 0} end
 if now - ws >= tonumber(ARGV[4]) then ws = now; n = 0 end

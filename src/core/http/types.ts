@@ -57,6 +57,16 @@ export type Answer =
   /** A static file the pages load (the passkey script): text with its content type. */
   | { kind: 'asset'; status: number; contentType: string; body: string; headers: AnswerHeaders };
 
+/** Email settings the HTTP layer needs (the sending itself is the service's). */
+export interface EmailHttpSettings {
+  enabled: boolean;
+  /** The user's address, or undefined (none, or not an address). */
+  addressOf(user: unknown): string | undefined;
+  allowForStepUp: boolean;
+  allowForRequiredUsers: boolean;
+  notifications: boolean;
+}
+
 /** Passkey settings as resolved from the options; the relying party of a request is derived from them. */
 export interface PasskeySettings {
   enabled: boolean;
@@ -81,12 +91,13 @@ export interface HttpSettings<C = unknown> {
   contentSecurityPolicy: string | false;
   publicPaths: (string | RegExp)[];
   passkeys: PasskeySettings;
+  email: EmailHttpSettings;
   views: Views;
   /** Each login's state, cached per process (see session-facts.ts). */
   facts: SessionFactsCache;
   canManage(user: unknown, native: C): Promise<boolean>;
   verifyPassword(user: unknown, password: string): Promise<boolean>;
-  listUsers(): Promise<{ id: string; username: string }[]>;
+  listUsers(): Promise<{ id: string; username: string; email?: string }[]>;
   /**
    * A user's id, or null when it is not usable (never throws): such a user
    * is refused, never let through.

@@ -9,7 +9,7 @@ import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { keepVerified } from '../session-state.ts';
 import { sessionOf, takeNotice } from '../session-store.ts';
 import type { Answer, HttpSettings } from '../types.ts';
-import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
+import { notifyUser, page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
 
 /** The user, if their session passed the second factor (or they have no 2FA to pass). */
 export async function requireVerifiedSession(call: RouteCall): Promise<RouteUser> {
@@ -69,6 +69,7 @@ export const regenerateBackupCodes = action(async (call, user) => {
   const { req, r } = call;
   const { backupCodes, generation } = await r.service.regenerateBackupCodes(user.uid, proofOf(call, user), requestInfo(req, 'backup-codes'));
   stayVerified(call, user, generation);
+  notifyUser(call, user.uid, user.user, 'backup_codes_regenerated');
   return {
     json: { backupCodes },
     page: () => page(r, r.views.backupCodes({ ...pageBase(req, r, undefined), backupCodes, continueUrl: r.prefix })),
@@ -79,6 +80,7 @@ export const removeDevice = action(async (call, user) => {
   const { req, r, params } = call;
   const { state, generation } = await r.service.removeDevice(user.uid, params.id, proofOf(call, user), requestInfo(req, 'devices/remove'));
   stayVerified(call, user, generation);
+  notifyUser(call, user.uid, user.user, state === 'active' ? 'device_removed' : 'disabled');
   return { json: { state }, notice: 'The authenticator was removed.' };
 });
 
@@ -91,5 +93,6 @@ export const disable = action(async (call, user) => {
   const { req, r } = call;
   const { state, generation } = await r.service.disable(user.uid, proofOf(call, user), requestInfo(req, 'disable'));
   stayVerified(call, user, generation);
+  notifyUser(call, user.uid, user.user, 'disabled');
   return { json: { state }, notice: 'Two-factor authentication is now off.' };
 });

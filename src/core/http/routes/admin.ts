@@ -10,7 +10,7 @@ import { bodyIs, jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { sessionOf, takeNotice } from '../session-store.ts';
 import type { Answer } from '../types.ts';
 import { requireVerifiedSession } from './account.ts';
-import { page, pageBase, requestInfo, showOnPage, type RouteCall, type RouteHandler } from './route-kit.ts';
+import { notifyUser, page, pageBase, requestInfo, showOnPage, type RouteCall, type RouteHandler } from './route-kit.ts';
 
 async function requireAdmin(call: RouteCall): Promise<string> {
   const { r } = call;
@@ -77,4 +77,15 @@ export const setRequired = change('admin/users/required', 'The users were update
   (call, info) => call.r.service.setRequired(listField(call, call.body.userIds), booleanField(call.body.required), info));
 
 export const resetUser = change('admin/users/reset', 'Two-factor authentication was reset for that user.',
-  ({ r, params }, info) => r.service.resetUser(params.id!, info));
+  async (call, info) => {
+    const { r, params } = call;
+    const done = await r.service.resetUser(params.id!, info);
+    // The user is told at the address the app lists for them (`listUsers`), if any.
+    if (r.email.enabled && r.email.notifications) {
+      r.listUsers().then(
+        (users) => notifyUser(call, params.id!, undefined, 'reset', users.find((u) => u.id === params.id)?.email),
+        (err: unknown) => r.log(`koa-two-factor: could not look up the address for a reset notice: ${String(err)}`),
+      );
+    }
+    return done;
+  });

@@ -9,7 +9,10 @@ import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { returnToOf } from '../return-to.ts';
 import { readState, verifyLogin } from '../session-state.ts';
 import type { HttpSettings } from '../types.ts';
-import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler } from './route-kit.ts';
+import { acceptsEmailCode } from './email-code.ts';
+import { maskAddress } from '../../email.ts';
+import { takeNotice } from '../session-store.ts';
+import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
 
 export type Challenge = 'verify' | 'step-up';
 
@@ -25,13 +28,25 @@ function passkeyLinks(r: HttpSettings, status: TwoFactorStatus | undefined) {
   return { optionsUrl: urls.authenticationOptionsUrl, scriptUrl: urls.scriptUrl };
 }
 
-function challengePage({ req, r }: RouteCall, kind: Challenge, returnTo: string | undefined, status: TwoFactorStatus | undefined, err?: TwoFactorError, remaining?: number) {
+/** "Email me a code instead", where the app has the channel, this challenge takes emailed codes and the user has an address. */
+function emailLinks(r: HttpSettings, user: RouteUser, kind: Challenge, status: TwoFactorStatus | undefined) {
+  if (!r.email.enabled || !status || status.state !== 'active') return undefined;
+  if (kind === 'step-up' && !r.email.allowForStepUp) return undefined;
+  if (status.required && !r.email.allowForRequiredUsers) return undefined;
+  const address = r.email.addressOf(user.user);
+  return address ? { sendUrl: `${r.prefix}/email-code`, address: maskAddress(address) } : undefined;
+}
+
+export function challengePage(call: RouteCall, user: RouteUser, kind: Challenge, returnTo: string | undefined, status: TwoFactorStatus | undefined, err?: TwoFactorError, remaining?: number) {
+  const { req, r } = call;
   return page(r, r.views.verify({
     ...pageBase(req, r, returnTo, err),
     action: `${r.prefix}/${kind}`,
     title: TITLES[kind],
     backupCodesRemaining: remaining,
     passkey: passkeyLinks(r, status),
+    emailCode: emailLinks(r, user, kind, status),
+    notice: takeNotice(req, `${r.sessionKey}Notice`),
   }), err ? err.status : 200);
 }
 
@@ -45,7 +60,7 @@ export function showChallenge(kind: Challenge): RouteHandler {
       return jsonAnswer({ verified, verifiedAt: verified ? new Date(user.session!.verifiedAt!).toISOString() : null });
     }
     const status = await r.service.status(user.uid);
-    return challengePage(call, kind, returnToOf(call.req.query), status, undefined, status.backupCodesRemaining);
+    return challengePage(call, user, kind, returnToOf(call.req.query), status, undefined, status.backupCodesRemaining);
   };
 }
 
@@ -59,12 +74,13 @@ export function answerChallenge(kind: Challenge): RouteHandler {
     let checked;
     try {
       const proof = proofOf(call, user);
-      checked = await verifyLogin(req, r, uid, () => r.service.checkSecondFactor(uid, proof, requestInfo(req, kind)));
+      const info = { ...requestInfo(req, kind), emailCode: await acceptsEmailCode(r, user, kind) };
+      checked = await verifyLogin(req, r, uid, () => r.service.checkSecondFactor(uid, proof, info));
     } catch (err) {
       if (showOnPage(err, call.json)) {
         // The refusal is what the person must see: a store that cannot say which devices they have only costs the passkey button.
         const status = await r.service.status(uid).catch(() => undefined);
-        return challengePage(call, kind, returnTo, status, err);
+        return challengePage(call, user, kind, returnTo, status, err);
       }
       throw err;
     }

@@ -12,6 +12,7 @@ import { wantsJson } from '../negotiate.ts';
 import type { Answer, HttpRequest, HttpSettings } from '../types.ts';
 import * as account from './account.ts';
 import * as passkeys from './passkeys.ts';
+import * as emailCode from './email-code.ts';
 import * as admin from './admin.ts';
 import { answerChallenge, showChallenge } from './challenge.ts';
 import { recordBody, type RouteHandler } from './route-kit.ts';
@@ -28,6 +29,7 @@ export const ROUTES: ReadonlyArray<readonly [string, string, RouteHandler]> = [
   ['POST', '/verify', answerChallenge('verify')],
   ['GET', '/step-up', showChallenge('step-up')],
   ['POST', '/step-up', answerChallenge('step-up')],
+  ['POST', '/email-code', emailCode.sendEmailCode],
   ['POST', '/passkeys/options', passkeys.registrationOptions],
   ['POST', '/passkeys', passkeys.register],
   ['POST', '/passkeys/authentication-options', passkeys.authenticationOptions],

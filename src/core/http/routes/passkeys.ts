@@ -12,7 +12,7 @@ import { returnToOf } from '../return-to.ts';
 import { challengeBinding, markVerified } from '../session-state.ts';
 import { sessionOf } from '../session-store.ts';
 import type { Answer, HttpSettings } from '../types.ts';
-import { jsonField, page, pageBase, relyingParty, requestInfo, requireUser, type RouteCall } from './route-kit.ts';
+import { jsonField, notifyUser, page, pageBase, relyingParty, requestInfo, requireUser, type RouteCall } from './route-kit.ts';
 import { allowedToEnrol } from './setup.ts';
 
 function requirePasskeys(r: HttpSettings): void {
@@ -39,6 +39,7 @@ export async function register(call: RouteCall): Promise<Answer> {
   );
   // The first device: this session has just proven the second factor.
   if (done.backupCodes) await markVerified(req, r, user.uid, 'passkey', done.generation, Date.now());
+  notifyUser(call, user.uid, user.user, done.backupCodes ? 'activated' : 'device_added');
   if (call.json) return jsonAnswer({ state: done.state, deviceId: done.deviceId, ...(done.backupCodes ? { backupCodes: done.backupCodes } : {}) }, 201);
   const returnTo = returnToOf(req.query, body);
   if (done.backupCodes) {

@@ -4,6 +4,7 @@ import { isVerified, type SecondFactorSession, type SessionFacts } from '../../s
 import type { RequestInfo } from '../../service-options.ts';
 import { createHash } from 'node:crypto';
 import { PASSKEYS_SCRIPT } from '../../../../views/assets/passkeys-script.ts';
+import type { SecurityNotice } from '../../email.ts';
 import { PasskeyProof, type RelyingParty } from '../../passkeys.ts';
 import { csrfToken } from '../csrf.ts';
 import { pageAnswer } from '../negotiate.ts';
@@ -97,6 +98,11 @@ export function proofOf({ req, r, body }: RouteCall, user: RouteUser): unknown {
   if (body.passkey === undefined || body.passkey === '') return body.code;
   if (!r.passkeys.enabled) throw new TwoFactorError('invalid_input', { field: 'passkey' }, 'Passkeys are not enabled here.');
   return new PasskeyProof(jsonField(body.passkey, 'passkey'), user.session?.binding, relyingParty(req, r));
+}
+
+/** Emails the user about a security change, when the app has the channel and notices are on. */
+export function notifyUser({ req, r }: RouteCall, uid: string, user: unknown, notice: SecurityNotice, address = r.email.addressOf(user)): void {
+  if (r.email.enabled && r.email.notifications) r.service.notify(uid, address, notice, requestInfo(req, `notice/${notice}`));
 }
 
 export function requestInfo(req: HttpRequest, endpoint: string): RequestInfo {

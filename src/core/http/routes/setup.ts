@@ -10,7 +10,7 @@ import { jsonAnswer } from '../negotiate.ts';
 import { returnToOf, withReturnTo } from '../return-to.ts';
 import { enrolDecision } from '../../session-policy.ts';
 import { factsOf, keepVerified, markVerified } from '../session-state.ts';
-import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
+import { notifyUser, page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
 
 /** Refuses, or checks the fresh code that `enrolDecision` asks for (see session-policy.ts). */
 export async function allowedToEnrol(call: RouteCall, user: RouteUser, starting: boolean, backTo = `${call.r.prefix}/setup`): Promise<void> {
@@ -72,6 +72,7 @@ export async function confirmSetup(call: RouteCall) {
   }
   // The first device: this session has just proven the second factor.
   if (done.backupCodes) await markVerified(req, r, user.uid, 'totp', done.generation, Date.now());
+  notifyUser(call, user.uid, user.user, done.backupCodes ? 'activated' : 'device_added');
   if (call.json) return jsonAnswer({ state: done.state, deviceId: done.deviceId, ...(done.backupCodes ? { backupCodes: done.backupCodes } : {}) });
   return page(r, r.views.setupDone({
     ...pageBase(req, r, returnTo),

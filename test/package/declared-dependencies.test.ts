@@ -75,8 +75,14 @@ describe('package: an optional peer dependency is loaded only by the entry that 
     'src/express/index.ts': ['express'],
     'src/redis/index.ts': ['ioredis'],
   };
-  it('koa, express and ioredis are the optional peers', () => {
-    expect(optionalPeers).to.have.members(['express', 'ioredis', 'koa']);
+  it('koa, express, ioredis and nodemailer are the optional peers', () => {
+    expect(optionalPeers).to.have.members(['express', 'ioredis', 'koa', 'nodemailer']);
+  });
+
+  it('nodemailer is loaded only on demand, by the SMTP-URL sender (a dynamic import), never by an entry', () => {
+    const dynamic = (readdirSync(join(root, 'src'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && /import\('nodemailer'\)/.test(readFileSync(join(root, 'src', f), 'utf8')));
+    expect(dynamic).to.deep.equal([join('config', 'resolve-email.ts')]);
   });
   for (const [entry, allowed] of Object.entries(needs)) {
     it(`${entry} loads ${allowed.length ? allowed.join(', ') + ' and no other' : 'none of them'}`, () => {

@@ -34,6 +34,8 @@ nav{margin-top:1.5rem}
 .button.secondary,button.secondary{color:#1d4ed8;background:#fff;border:1px solid #1d4ed8}
 .button.secondary:hover,button.secondary:hover{background:#eff6ff}
 form[data-passkey=register]{margin-top:1.5rem}
+form.email-code{margin-top:1.5rem;padding-top:1rem;border-top:1px solid #e5e7eb}
+form.email-code p{margin:0}form.email-code button{margin-top:.75rem}
 [data-passkey-code]{margin-top:.75rem}
 .error[data-passkey-message]{margin:.75rem 0 0}
 button.danger{background:#b91c1c}button.danger:hover{background:#991b1b}

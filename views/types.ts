@@ -157,6 +157,8 @@ export interface SetupRequiredPageData extends PageBase {
   laterUrl: string;
   /** Why it is needed, e.g. "Taking control of a remote session needs two-factor authentication." */
   reason: string;
+  /** Set when the app emails security notices: where the "it is on" notice goes, masked (`a***@example.com`). */
+  emailAddress?: string | undefined;
 }
 
 /** The admin's user list: state per user, the global flag, the actions. */

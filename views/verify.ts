@@ -27,12 +27,37 @@ ${passkeyAuthenticateForm({ action: d.action, optionsUrl: d.passkey.optionsUrl, 
 `;
 }
 
+/**
+ * "Email me a code instead", for a user the app emails codes to. A plain form
+ * (no script): the code arrives by email and goes into the code form above.
+ */
+function emailCodeOption(d: VerifyPageData) {
+  if (!d.emailCode) return html``;
+  const kind = d.action.endsWith('/step-up') ? 'step-up' : 'verify';
+  return html`<form method="post" action="${d.emailCode.sendUrl}" class="email-code">
+<input type="hidden" name="_csrf" value="${d.csrfToken}">
+<input type="hidden" name="kind" value="${kind}">
+${returnToField(d.returnTo)}
+<p class="muted" id="email-code-to">No authenticator at hand? We'll send a code to ${d.emailCode.address}.</p>
+<button type="submit" class="secondary" aria-describedby="email-code-to">Email me a code instead</button>
+</form>
+`;
+}
+
+function codeSources(d: VerifyPageData): string {
+  const digits = String(d.codeDigits ?? 6);
+  return d.emailCode
+    ? `Enter the ${digits}-digit code from your authenticator app, one of your backup codes, or a code we emailed you.`
+    : `Enter the ${digits}-digit code from your authenticator app, or one of your backup codes.`;
+}
+
 /** The second-factor challenge after the password step (also used for step-up). */
 export function verifyPage(d: VerifyPageData): string {
   const body = html`<h1>${d.title}</h1>
 ${errorAlert(d)}
+${d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : ''}
 ${remainingNotice(d.backupCodesRemaining)}
-${passkeyOption(d)}<p>Enter the ${String(d.codeDigits ?? 6)}-digit code from your authenticator app, or one of your backup codes.</p>
+${passkeyOption(d)}<p>${codeSources(d)}</p>
 <form method="post" action="${d.action}">
 <input type="hidden" name="_csrf" value="${d.csrfToken}">
 ${returnToField(d.returnTo)}
@@ -40,7 +65,7 @@ ${returnToField(d.returnTo)}
 <input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" autocapitalize="off" spellcheck="false" required autofocus>
 <button type="submit">Verify</button>
 </form>
-<nav>
+${emailCodeOption(d)}<nav>
 ${signOut(d)}
 </nav>
 ${d.passkey ? passkeyScript(d.passkey.scriptUrl) : ''}`;

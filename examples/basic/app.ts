@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { twoFactor, twoFactorErrors, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
 import { createRedisClient, whenReady } from '../../src/redis/index.ts';
-import { exampleTwoFactorSettings } from './settings.ts';
+import { exampleTwoFactorSettings, type ExampleEmail } from './settings.ts';
 import { checkPassword, findById, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
@@ -31,6 +31,12 @@ export interface ExampleOptions {
   takeControlMaxAgeMs?: number | undefined;
   /** Cookie signing keys. Default: random per process. */
   cookieKeys?: string[] | undefined;
+  /**
+   * Emailed sign-in codes and security notices: over SMTP (`{ smtpUrl, from }`)
+   * or printed on stdout (`'stdout'`, what `npm start` does without SMTP_URL).
+   * Default: no email.
+   */
+  email?: ExampleEmail | undefined;
 }
 
 export interface ExampleApp {

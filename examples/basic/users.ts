@@ -1,9 +1,11 @@
-/** The example's user directory: three users with scrypt-hashed passwords. */
+/** The example's user directory: three users with scrypt-hashed passwords and an email address each. */
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 export interface User {
   id: string;
   username: string;
+  /** Where emailed sign-in codes and security notices go (the package reads `user.email`). */
+  email: string;
   role: 'user' | 'admin';
 }
 
@@ -17,9 +19,9 @@ function hashPassword(password: string, salt: Buffer): Buffer {
 }
 
 const seed: [User, string][] = [
-  [{ id: '1', username: 'alice', role: 'user' }, 'alice-password'],
-  [{ id: '2', username: 'bob', role: 'user' }, 'bob-password'],
-  [{ id: '3', username: 'admin', role: 'admin' }, 'admin-password'],
+  [{ id: '1', username: 'alice', email: 'alice@example.test', role: 'user' }, 'alice-password'],
+  [{ id: '2', username: 'bob', email: 'bob@example.test', role: 'user' }, 'bob-password'],
+  [{ id: '3', username: 'admin', email: 'admin@example.test', role: 'admin' }, 'admin-password'],
 ];
 
 const users: StoredUser[] = seed.map(([u, password]) => {
@@ -28,7 +30,7 @@ const users: StoredUser[] = seed.map(([u, password]) => {
 });
 
 function publicUser(u: StoredUser): User {
-  return { id: u.id, username: u.username, role: u.role };
+  return { id: u.id, username: u.username, email: u.email, role: u.role };
 }
 
 export function findById(id: string): User | null {

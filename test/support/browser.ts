@@ -85,10 +85,10 @@ export interface Journey {
 const journeyOf = new WeakMap<Page, Journey>();
 
 /** A fresh context and page for one journey at one viewport. */
-/** `target`: the running example app (or a bare base URL). */
-export async function startJourney(browser: Browser, name: string, viewport: Viewport, target: string | { url: string; kind: string }): Promise<Journey> {
+/** `target`: the running example app (or a bare base URL); `extra`: more context options (`javaScriptEnabled: false`…). */
+export async function startJourney(browser: Browser, name: string, viewport: Viewport, target: string | { url: string; kind: string }, extra: BrowserContextOptions = {}): Promise<Journey> {
   const [baseUrl, app] = typeof target === 'string' ? [target, undefined] : [target.url, target.kind];
-  const context = await browser.newContext({ ...VIEWPORTS[viewport], baseURL: baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
+  const context = await browser.newContext({ ...VIEWPORTS[viewport], ...extra, baseURL: baseUrl, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const requests: string[] = [];

@@ -381,6 +381,21 @@ describe('views: account, backup codes, setup required', () => {
       const page = defaultViews.setupRequired(requiredData({ laterUrl: '/a"onmouseover="x' }));
       expect(page).to.include('href="/a&quot;onmouseover=&quot;x"');
     });
+
+    it('names the address the confirmation goes to, when given, before the actions', () => {
+      const page = defaultViews.setupRequired(requiredData({ emailAddress: 'a***@example.test' }));
+      const said = page.indexOf("Once it is on, we'll email a confirmation to a***@example.test.");
+      expect(said).to.be.greaterThan(-1);
+      expect(said).to.be.lessThan(page.indexOf('Activate now'));
+    });
+
+    it('says nothing about email without an address, and escapes one', () => {
+      expect(defaultViews.setupRequired(requiredData())).not.to.include('confirmation');
+      expect(defaultViews.setupRequired(requiredData({ emailAddress: '' }))).not.to.include('confirmation');
+      const page = defaultViews.setupRequired(requiredData({ emailAddress: EVIL }));
+      expect(page).not.to.include('<script>');
+      expect(page).to.include(`we'll email a confirmation to ${EVIL_ESCAPED}.`);
+    });
   });
 
   describe('new pages', () => {
@@ -390,6 +405,7 @@ describe('views: account, backup codes, setup required', () => {
         defaultViews.account(accountData({ state: 'none', devices: [] })),
         defaultViews.backupCodes(codesData()),
         defaultViews.setupRequired(requiredData()),
+        defaultViews.setupRequired(requiredData({ emailAddress: 'a***@example.test' })),
       ];
       for (const page of pages) {
         expect(page.startsWith('<!doctype html>')).to.equal(true);

@@ -41,6 +41,7 @@ function allPages(): string[] {
     defaultViews.setup(setupData({ error: 'Wrong code', returnTo: '/next' })),
     defaultViews.setupDone(doneData()),
     defaultViews.verify(verifyData({ error: 'Wrong code', returnTo: '/next', backupCodesRemaining: 2, retryAfterSeconds: 90 })),
+    defaultViews.verify(verifyData({ returnTo: '/next', notice: 'We sent a code.', emailCode: { sendUrl: '/2fa/email-code', address: 'a***@example.test' } })),
   ];
 }
 
@@ -185,6 +186,75 @@ describe('views', () => {
         .to.include('Try again in 45 seconds.');
       expect(defaultViews.verify(verifyData({ error: 'Too many attempts.', retryAfterSeconds: 60 })))
         .to.include('Try again in 1 minute.');
+    });
+  });
+
+  describe('email codes', () => {
+    const EMAIL = { sendUrl: '/2fa/email-code', address: 'a***@example.test' };
+
+    /** The form that asks for an emailed code. */
+    function emailForm(page: string): string | undefined {
+      return (page.match(/<form\b[\s\S]*?<\/form>/g) ?? []).find((f) => f.includes('Email me a code instead'));
+    }
+
+    it('verify page without email data: no "Email me a code" form, no mention of email', () => {
+      const page = defaultViews.verify(verifyData({ returnTo: '/next' }));
+      expect(emailForm(page)).to.equal(undefined);
+      // The page after its stylesheet (which styles the email form for every page).
+      const markup = page.slice(page.indexOf('</style>'));
+      expect(markup).not.to.include('email-code');
+      expect(markup).not.to.match(/email/i);
+      expect(page).not.to.include('role="status"');
+    });
+
+    it('verify page with email data: a plain form posting token, kind and returnTo, naming the masked address; the code form stays', () => {
+      const page = defaultViews.verify(verifyData({ returnTo: '/next', emailCode: EMAIL }));
+      const form = emailForm(page) ?? '';
+      expect(form).to.match(/^<form method="post" action="\/2fa\/email-code"/);
+      expect(form).to.include('<input type="hidden" name="_csrf" value="tok">');
+      expect(form).to.include('<input type="hidden" name="kind" value="verify">');
+      expect(form).to.include('<input type="hidden" name="returnTo" value="/next">');
+      expect(form).to.include("We'll send a code to a***@example.test.");
+      expect(form).to.match(/<button type="submit"[^>]*>Email me a code instead<\/button>/);
+      // Works without script: no hidden form, no passkey-style data attributes, no script on the page.
+      expect(form).not.to.match(/\shidden\b|data-/);
+      expect(form).not.to.include('name="code"');
+      expect(page).not.to.include('<script');
+      // The emailed code goes into the one code form.
+      expect(page).to.include('<form method="post" action="/2fa/verify">');
+      expect(page.match(/name="code"/g)).to.have.length(1);
+      expect(page).to.include('or a code we emailed you.');
+      // Every id stays unique (the description is referenced by the button).
+      const ids = [...page.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids).size).to.equal(ids.length);
+      expect(form).to.include('aria-describedby="email-code-to"');
+      expect(page).to.include('id="email-code-to"');
+    });
+
+    it('step-up page asks for a step-up code; without returnTo there is no returnTo field', () => {
+      const page = defaultViews.verify(verifyData({ action: '/2fa/step-up', title: "Confirm it's you", emailCode: EMAIL }));
+      const form = emailForm(page) ?? '';
+      expect(form).to.include('<input type="hidden" name="kind" value="step-up">');
+      expect(form).not.to.include('name="returnTo"');
+    });
+
+    it('shows the notice after a send as a status message', () => {
+      const page = defaultViews.verify(verifyData({ emailCode: EMAIL, notice: 'We sent a code to a***@example.test. It works once, for a few minutes.' }));
+      expect(page).to.include('<p class="notice" role="status">We sent a code to a***@example.test. It works once, for a few minutes.</p>');
+    });
+
+    it('escapes the send URL, the address, the notice, the token and returnTo', () => {
+      const page = defaultViews.verify(verifyData({
+        csrfToken: 't"k', returnTo: `/a'b"c<d>`, notice: EVIL,
+        emailCode: { sendUrl: '/e"><script>alert(1)</script>', address: `<b>x</b>"@example.test` },
+      }));
+      expect(page).not.to.include('<script>');
+      expect(page).not.to.include('<b>x</b>');
+      const form = emailForm(page) ?? '';
+      expect(form).to.include('action="/e&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+      expect(form).to.include('&lt;b&gt;x&lt;/b&gt;&quot;@example.test');
+      expect(form).to.include('value="t&quot;k"').and.include('value="/a&#39;b&quot;c&lt;d&gt;"');
+      expect(page).to.include('<p class="notice" role="status">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;</p>');
     });
   });
 

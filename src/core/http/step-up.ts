@@ -8,6 +8,7 @@
  * It reads the user's state from the store (one read): a privileged action is
  * worth it, and it must not trust a cache about a reset or a disable.
  */
+import { maskAddress } from '../email.ts';
 import { TwoFactorError } from '../errors.ts';
 import { toTwoFactorError } from '../error-classes.ts';
 import { isRecent } from '../session-policy.ts';
@@ -66,6 +67,13 @@ export async function stepUp(r: HttpSettings, req: HttpRequest, o: StepUpOptions
   }
 }
 
+/** Where the "2FA is on" notice will go, masked; only when the app sends notices and knows the address. */
+function noticeAddress(r: HttpSettings, req: HttpRequest): string | undefined {
+  if (!r.email.enabled || !r.email.notifications) return undefined;
+  const address = r.email.addressOf(req.user());
+  return address ? maskAddress(address) : undefined;
+}
+
 function refusal(req: HttpRequest, r: HttpSettings, err: TwoFactorError, o: StepUpOptions): Answer {
   const browser = !wantsJson(req);
   if (browser && err.code === 'two_factor_setup_required') {
@@ -74,6 +82,7 @@ function refusal(req: HttpRequest, r: HttpSettings, err: TwoFactorError, o: Step
       activateUrl: String(err.details.setupUrl),
       laterUrl: refererPath(req.header('referer'), req.ownOrigin) ?? r.afterVerifyPath,
       reason: o.reason ?? DEFAULT_STEP_UP_REASON,
+      emailAddress: noticeAddress(r, req),
     }), r.contentSecurityPolicy, 403);
   }
   // A form post cannot be replayed by a redirect: ask here, then go back to the page it came from.

@@ -41,6 +41,8 @@ export async function sendEmailCode(call: RouteCall): Promise<Answer> {
   const returnTo = returnToOf(req.query, body);
   let sent;
   try {
+    // A code the challenge would refuse must not be sent (nor use up a send).
+    if (kind === 'step-up' && !r.email.allowForStepUp) throw new TwoFactorError('forbidden', {}, 'Step-up does not accept emailed codes here. Use your authenticator, a passkey or a backup code.');
     const address = await emailCodeAddress(r, user);
     sent = await r.service.sendEmailCode(user.uid, address, requestInfo(req, 'email-code'));
   } catch (err) {

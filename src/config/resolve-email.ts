@@ -31,6 +31,9 @@ export function resolveEmail(o: EmailOptions | undefined): EmailSettings | undef
   else throw new Error('koa-two-factor: the `email` option needs `send` or `transport`.');
   const codeDigits = o.codeDigits ?? DEFAULT_EMAIL_CODE_DIGITS;
   if (!Number.isInteger(codeDigits) || codeDigits < 6 || codeDigits > 8) throw new Error('koa-two-factor: `email.codeDigits` must be 6, 7 or 8.');
+  for (const [name, value] of Object.entries({ codeTtlMs: o.codeTtlMs, maxSends: o.maxSends, sendWindowMs: o.sendWindowMs, sendTimeoutMs: o.sendTimeoutMs })) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new Error(`koa-two-factor: \`email.${name}\` must be a positive number.`);
+  }
   return {
     deliver,
     templates: { ...defaultEmailTemplates, ...o.templates },

@@ -98,6 +98,7 @@ export function removeDevice(ctx: ServiceContext, userId: string, deviceIdInput:
       throw lastDeviceRequired();
     }
     const last = outcome === 'removed-last';
+    if (last) await ctx.guard.deleteEmailCode(userId);
     const generation = await ctx.records.bumpGeneration(userId);
     ctx.audit('device.removed', userId, info, 'success', { deviceId, kind: device.passkey ? 'passkey' : 'totp', lastDevice: last });
     return { state: twoFactorState(!last, required), generation };
@@ -125,6 +126,8 @@ export function disable(ctx: ServiceContext, userId: string, codeInput: unknown,
     }
     await checkSecondFactor(ctx, userId, codeInput, info);
     await ctx.records.clearFactors(userId);
+    // A code emailed before must not outlive the 2FA it was for.
+    await ctx.guard.deleteEmailCode(userId);
     const generation = await ctx.records.bumpGeneration(userId);
     ctx.audit('disabled', userId, info, 'success', {});
     return { state: 'none', generation };

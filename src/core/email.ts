@@ -113,14 +113,14 @@ function emailSettings(ctx: ServiceContext): EmailSettings {
 
 /**
  * Emails a new code to `address`: counted against the user's and the
- * client's send limits first (429 with `Retry-After` when used up); the
- * code's hash replaces any earlier one. When the message cannot be sent,
- * nothing stays behind: no code, no counted send; `email_unavailable`.
+ * client's send limits first (429 with `Retry-After` when used up); once it
+ * is sent, its hash replaces any earlier one. When the message cannot be
+ * sent, nothing changes: the code already in the user's inbox still works,
+ * and the send is not counted; `email_unavailable`.
  */
 export async function sendEmailCode(ctx: ServiceContext, userId: string, address: string, info: RequestInfo): Promise<{ to: string; expiresAt: string }> {
   const email = emailSettings(ctx);
   const code = newCode(email.codeDigits);
-  const expiresAt = ctx.now() + email.codeTtlMs;
   const scopes = [{ userId }, ...(info.ip ? [{ ip: info.ip }] : [])];
   await ctx.guarded(async () => {
     const counted: typeof scopes = [];
@@ -133,17 +133,19 @@ export async function sendEmailCode(ctx: ServiceContext, userId: string, address
       }
       counted.push(scope);
     }
-    await ctx.guard.saveEmailCode(userId, emailCodeHash(ctx, userId, code), expiresAt);
   });
-  const content = email.templates.code({ code, minutes: Math.round(email.codeTtlMs / 60_000), issuer: ctx.issuer });
+  const content = email.templates.code({ code, minutes: Math.max(1, Math.ceil(email.codeTtlMs / 60_000)), issuer: ctx.issuer });
   try {
     await withTimeout(email.deliver({ to: address, ...content }), email.sendTimeoutMs);
   } catch (err) {
     ctx.log(`koa-two-factor: could not send an email code: ${err instanceof Error ? err.message : String(err)}`);
-    await ctx.guarded(() => Promise.all([ctx.guard.deleteEmailCode(userId), ...scopes.map((s) => ctx.guard.refundEmailSend(s))])).catch(() => {});
+    await ctx.guarded(() => Promise.all(scopes.map((s) => ctx.guard.refundEmailSend(s)))).catch(() => {});
     ctx.audit('email_code.failed', userId, info, 'failure', { to: maskAddress(address) });
     throw new TwoFactorError('email_unavailable');
   }
+  // Stored once sent: a failed send leaves the previous code alone. Its life starts now.
+  const expiresAt = ctx.now() + email.codeTtlMs;
+  await ctx.guarded(() => ctx.guard.saveEmailCode(userId, emailCodeHash(ctx, userId, code), expiresAt));
   ctx.audit('email_code.sent', userId, info, 'success', { to: maskAddress(address) });
   return { to: maskAddress(address), expiresAt: new Date(expiresAt).toISOString() };
 }

@@ -184,7 +184,7 @@ export interface GuardStore {
    * claimed the code: accepted as `EMAIL_CODE_DEVICE`, in the same atomic step.
    */
   saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void>;
-  /** Forgets the user's emailed code (it could not be sent). */
+  /** Forgets the user's emailed code (2FA was turned off: it must not outlive it). */
   deleteEmailCode(userId: string): Promise<void>;
   /**
    * Counts one email sent for a user, or from an address, in a fixed window;

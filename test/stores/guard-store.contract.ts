@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { resolveLimits } from '../../src/core/limits.ts';
-import type { GuardStore, PasskeyChallenge, PendingEnrolment, StepCandidate } from '../../src/core/store-types.ts';
+import { EMAIL_CODE_DEVICE, type GuardStore, type PasskeyChallenge, type PendingEnrolment, type StepCandidate } from '../../src/core/store-types.ts';
 import type { StoreHandle } from './record-store.contract.ts';
 import { waitUntil } from '../support/parallel.ts';
 
@@ -382,6 +382,136 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         await store.resetUser('u');
         expect(await attempt('other', [{ deviceId: 'd1', step: S }], t)).to.deep.include({ kind: 'rejected' });
         expect(await store.getEnrolment('u', 'e1')).to.not.equal(null);
+      });
+    });
+
+    describe('emailed codes', () => {
+      /** A hash as the service stores it (base64url of an HMAC); the store only compares them. */
+      const hash = (label: string) => `h-${label}-${'x'.repeat(40)}`;
+      const withEmail = (userId: string, emailCodeHash: string, now = t, countFailure = true, limits = LIMITS, candidates: StepCandidate[] = []) =>
+        store.attemptTotp(userId, candidates, limits, now, STEP_TTL, countFailure, emailCodeHash);
+      const LATER = () => Date.now() + 600_000;
+
+      it('accepts the saved code once, as the @email device, in the same attempt as TOTP', async () => {
+        await store.saveEmailCode('u', hash('a'), LATER());
+        expect(await withEmail('u', hash('a'))).to.deep.equal({ kind: 'accepted', deviceId: EMAIL_CODE_DEVICE, step: 0 });
+        expect(await withEmail('u', hash('a'), t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+
+      it('refuses another hash, and another user\'s code; neither uses the code up', async () => {
+        await store.saveEmailCode('u1', hash('a'), LATER());
+        expect(await withEmail('u1', hash('b'))).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('u2', hash('a'))).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('u1', hash('a'), t + 1)).to.deep.include({ kind: 'accepted', deviceId: EMAIL_CODE_DEVICE });
+      });
+
+      it('leaves the code alone in an attempt without a hash, and in one a device candidate wins', async () => {
+        await store.saveEmailCode('u', hash('a'), LATER());
+        expect(await attempt('u', [], t, false)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('u', hash('a'), t, true, LIMITS, [{ deviceId: 'd1', step: S }])).to.deep.equal({ kind: 'accepted', deviceId: 'd1', step: S });
+        expect(await withEmail('u', hash('a'), t + 1)).to.deep.include({ kind: 'accepted', deviceId: EMAIL_CODE_DEVICE });
+      });
+
+      it('keeps one code per user: a newer save replaces the older', async () => {
+        await store.saveEmailCode('u', hash('old'), LATER());
+        await store.saveEmailCode('u', hash('new'), LATER());
+        expect(await withEmail('u', hash('old'))).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('u', hash('new'), t + 1)).to.deep.include({ kind: 'accepted', deviceId: EMAIL_CODE_DEVICE });
+      });
+
+      it('forgets the code on deleteEmailCode (twice is fine) and on resetUser, and only that user\'s', async () => {
+        await store.saveEmailCode('u', hash('a'), LATER());
+        await store.saveEmailCode('other', hash('a'), LATER());
+        await store.deleteEmailCode('u');
+        await store.deleteEmailCode('u');
+        expect(await withEmail('u', hash('a'))).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        await store.saveEmailCode('u', hash('b'), LATER());
+        await store.resetUser('u');
+        expect(await withEmail('u', hash('b'), t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('other', hash('a'))).to.deep.include({ kind: 'accepted', deviceId: EMAIL_CODE_DEVICE });
+      });
+
+      it('forgets the code at its expiresAt', async () => {
+        const expiresAt = Date.now() + SHORT_TTL_MS;
+        await store.saveEmailCode('u', hash('a'), expiresAt);
+        // The same short lifetime is long enough to be used at once (another user: using a code consumes it).
+        await store.saveEmailCode('control', hash('a'), expiresAt);
+        expect(await withEmail('control', hash('a'))).to.deep.include({ kind: 'accepted' });
+        await sleep(SHORT_TTL_MS + 100);
+        expect(await withEmail('u', hash('a'), Date.now())).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+
+      it('lets exactly one of 50 concurrent attempts with the code through', async () => {
+        const limits = resolveLimits({ maxFailures: 100, hardCap: 100 });
+        await store.saveEmailCode('u', hash('a'), LATER());
+        const outs = await Promise.all(Array.from({ length: 50 }, () => withEmail('u', hash('a'), t, true, limits)));
+        expect(outs.filter((o) => o.kind === 'accepted')).to.have.length(1);
+        expect(outs.filter((o) => o.kind === 'rejected')).to.have.length(49);
+      });
+
+      it('counts a wrong code in the failure budget, and refuses even the right code while the user is locked, without using it up', async () => {
+        await store.saveEmailCode('u', hash('a'), LATER());
+        expect(await withEmail('u', hash('x'), t)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('u', hash('y'), t + 1)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await withEmail('u', hash('z'), t + 2)).to.deep.equal({ kind: 'rejected', lockedForMs: 1_000 });
+        expect(await withEmail('u', hash('a'), t + 100)).to.deep.equal({ kind: 'locked', retryAfterMs: 902 });
+        expect(await withEmail('u', hash('a'), t + 1_002)).to.deep.include({ kind: 'accepted', deviceId: EMAIL_CODE_DEVICE });
+      });
+
+      it('starts the failure budget over when the code is accepted', async () => {
+        await store.saveEmailCode('u', hash('a'), LATER());
+        await fail('u', t);
+        await fail('u', t + 1);
+        expect(await withEmail('u', hash('a'), t + 2)).to.deep.include({ kind: 'accepted' });
+        expect(await fail('u', t + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+        expect(await fail('u', t + 4)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+    });
+
+    describe('email send limits', () => {
+      const WINDOW = 60_000;
+
+      it('counts sends up to max, then refuses with the time left in the window; users, addresses and the wrong-code IP limit are counted apart', async () => {
+        for (let i = 0; i < 3; i++) expect(await store.countEmailSend({ userId: 'u' }, 3, WINDOW)).to.deep.equal({ kind: 'counted' });
+        const refused = await store.countEmailSend({ userId: 'u' }, 3, WINDOW);
+        expect(refused.kind).to.equal('refused');
+        expect(refused.kind === 'refused' ? refused.retryAfterMs : 0).to.be.within(55_000, WINDOW);
+        expect(await store.countEmailSend({ userId: 'other' }, 3, WINDOW)).to.deep.equal({ kind: 'counted' });
+        // An address spelled like the user id is another scope.
+        expect(await store.countEmailSend({ ip: 'u' }, 3, WINDOW)).to.deep.equal({ kind: 'counted' });
+
+        for (let i = 0; i < 2; i++) expect(await store.countEmailSend({ ip: '203.0.113.20' }, 2, WINDOW)).to.deep.equal({ kind: 'counted' });
+        expect((await store.countEmailSend({ ip: '203.0.113.20' }, 2, WINDOW)).kind).to.equal('refused');
+        expect(await store.countEmailSend({ ip: '2001:db8::20' }, 2, WINDOW)).to.deep.equal({ kind: 'counted' });
+        expect(await store.countEmailSend({ userId: '203.0.113.20' }, 2, WINDOW)).to.deep.equal({ kind: 'counted' });
+        // Not the counter of wrong codes from that address, either way.
+        expect(await store.countIpAttempt('203.0.113.20', resolveLimits({ ipMaxFailures: 1 }))).to.deep.equal({ kind: 'counted' });
+        expect(await store.countEmailSend({ ip: '203.0.113.21' }, 1, WINDOW)).to.deep.equal({ kind: 'counted' });
+        expect(await store.countIpAttempt('203.0.113.21', resolveLimits({ ipMaxFailures: 1 }))).to.deep.equal({ kind: 'counted' });
+      });
+
+      it('gives a send back on refundEmailSend, in its scope only, never below zero', async () => {
+        for (let i = 0; i < 5; i++) await store.refundEmailSend({ userId: 'u' });
+        for (let i = 0; i < 2; i++) expect(await store.countEmailSend({ userId: 'u' }, 2, WINDOW)).to.deep.equal({ kind: 'counted' });
+        expect((await store.countEmailSend({ userId: 'u' }, 2, WINDOW)).kind).to.equal('refused');
+        await store.refundEmailSend({ ip: 'u' });
+        expect((await store.countEmailSend({ userId: 'u' }, 2, WINDOW)).kind, 'another scope\'s refund').to.equal('refused');
+        await store.refundEmailSend({ userId: 'u' });
+        expect(await store.countEmailSend({ userId: 'u' }, 2, WINDOW)).to.deep.equal({ kind: 'counted' });
+        expect((await store.countEmailSend({ userId: 'u' }, 2, WINDOW)).kind).to.equal('refused');
+      });
+
+      it('counts exactly max of 20 concurrent sends', async () => {
+        const outs = await Promise.all(Array.from({ length: 20 }, () => store.countEmailSend({ userId: 'u' }, 3, WINDOW)));
+        expect(outs.filter((o) => o.kind === 'counted')).to.have.length(3);
+      });
+
+      it('starts over windowMs after the first counted send', async () => {
+        const first = Date.now();
+        await store.countEmailSend({ ip: '203.0.113.22' }, 1, SHORT_TTL_MS);
+        expect((await store.countEmailSend({ ip: '203.0.113.22' }, 1, SHORT_TTL_MS)).kind).to.equal('refused');
+        await waitUntil(async () => (await store.countEmailSend({ ip: '203.0.113.22' }, 1, SHORT_TTL_MS)).kind === 'counted', EXPIRY_WITHIN_MS, 25);
+        expect(Date.now()).to.be.at.least(first + SHORT_TTL_MS - CLOCK_SLACK_MS);
       });
     });
 

@@ -157,7 +157,7 @@ export interface SetupRequiredPageData extends PageBase {
   laterUrl: string;
   /** Why it is needed, e.g. "Taking control of a remote session needs two-factor authentication." */
   reason: string;
-  /** Set when the app emails security notices: where the "it is on" notice goes, masked (`a***@example.com`). */
+  /** Set when the app emails security notices: the address the "it is on" notice goes to, in full (the person checks it is theirs). */
   emailAddress?: string | undefined;
 }
 

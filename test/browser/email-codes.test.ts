@@ -134,7 +134,7 @@ describeEachExampleApp('browser: a sign-in code by email', function (kind) {
     await expectHeading(page, 'Dashboard');
     await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
     await expectHeading(page, 'Two-factor authentication needed');
-    await page.getByText(`Once it is on, we'll email a confirmation to ${MASKED.admin}.`).waitFor();
+    await page.getByText(`Once it is on, we'll email a confirmation to ${ADDRESS.admin}.`).waitFor();
     await j.shot('activate');
 
     await clickAndWait(page, page.getByRole('link', { name: 'Activate now' }));

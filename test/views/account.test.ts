@@ -383,8 +383,8 @@ describe('views: account, backup codes, setup required', () => {
     });
 
     it('names the address the confirmation goes to, when given, before the actions', () => {
-      const page = defaultViews.setupRequired(requiredData({ emailAddress: 'a***@example.test' }));
-      const said = page.indexOf("Once it is on, we'll email a confirmation to a***@example.test.");
+      const page = defaultViews.setupRequired(requiredData({ emailAddress: 'alice@example.test' }));
+      const said = page.indexOf("Once it is on, we'll email a confirmation to alice@example.test.");
       expect(said).to.be.greaterThan(-1);
       expect(said).to.be.lessThan(page.indexOf('Activate now'));
     });
@@ -405,7 +405,7 @@ describe('views: account, backup codes, setup required', () => {
         defaultViews.account(accountData({ state: 'none', devices: [] })),
         defaultViews.backupCodes(codesData()),
         defaultViews.setupRequired(requiredData()),
-        defaultViews.setupRequired(requiredData({ emailAddress: 'a***@example.test' })),
+        defaultViews.setupRequired(requiredData({ emailAddress: 'alice@example.test' })),
       ];
       for (const page of pages) {
         expect(page.startsWith('<!doctype html>')).to.equal(true);

@@ -8,7 +8,6 @@
  * It reads the user's state from the store (one read): a privileged action is
  * worth it, and it must not trust a cache about a reset or a disable.
  */
-import { maskAddress } from '../email.ts';
 import { TwoFactorError } from '../errors.ts';
 import { toTwoFactorError } from '../error-classes.ts';
 import { isRecent } from '../session-policy.ts';
@@ -67,11 +66,14 @@ export async function stepUp(r: HttpSettings, req: HttpRequest, o: StepUpOptions
   }
 }
 
-/** Where the "2FA is on" notice will go, masked; only when the app sends notices and knows the address. */
+/**
+ * Where the "2FA is on" notice will go, in full: this person's password is
+ * all their account has, and they should see whether the address is right.
+ * Only when the app sends notices and knows the address.
+ */
 function noticeAddress(r: HttpSettings, req: HttpRequest): string | undefined {
   if (!r.email.enabled || !r.email.notifications) return undefined;
-  const address = r.email.addressOf(req.user());
-  return address ? maskAddress(address) : undefined;
+  return r.email.addressOf(req.user());
 }
 
 function refusal(req: HttpRequest, r: HttpSettings, err: TwoFactorError, o: StepUpOptions): Answer {

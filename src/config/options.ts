@@ -71,6 +71,22 @@ export interface EmailOptions {
   templates?: Partial<EmailTemplates> | undefined;
 }
 
+/** Remembered browsers kept per user at most; remembering one more drops the oldest. */
+export const DEFAULT_REMEMBERED_BROWSERS_PER_USER = 10;
+/** The cookie's name (a per-user suffix is added, so people sharing a browser each keep theirs). */
+export const DEFAULT_REMEMBER_COOKIE = 'tf_remember';
+
+export interface RememberBrowserOptions {
+  /** How many days "Don't ask for a code on this browser" lasts, e.g. 30. */
+  days: number;
+  /** Offer it to users the admin policy requires 2FA of. Default true. */
+  allowForRequiredUsers?: boolean | undefined;
+  /** See `DEFAULT_REMEMBERED_BROWSERS_PER_USER`. */
+  maxPerUser?: number | undefined;
+  /** See `DEFAULT_REMEMBER_COOKIE`. */
+  cookieName?: string | undefined;
+}
+
 /** What the authenticator is asked to check about the person: `preferred` asks for a PIN or biometric where it has one. */
 export const DEFAULT_PASSKEY_USER_VERIFICATION = 'preferred';
 
@@ -146,6 +162,8 @@ export interface TwoFactorOptionsFor<C> {
   sessionKey?: string | undefined;
   /** See `DEFAULT_RECENT_VERIFICATION_MS`. */
   recentVerificationMs?: number | undefined;
+  /** "Don't ask for a code on this browser for N days"; off unless given. See `RememberBrowserOptions`. */
+  rememberBrowser?: RememberBrowserOptions | undefined;
   /** The email channel: codes at the gate and security notices; off unless given. See `EmailOptions`. */
   email?: EmailOptions | undefined;
   /** Passkeys and security keys (WebAuthn) as a second factor; see `PasskeyOptions`. */

@@ -6,6 +6,7 @@
 import { SecretBox } from '../core/encryption.ts';
 import { TwoFactorError } from '../core/errors.ts';
 import { resolveEmail } from './resolve-email.ts';
+import type { RememberHttpSettings } from '../core/http/types.ts';
 import { SessionFactsCache } from '../core/http/session-facts.ts';
 import type { HttpSettings } from '../core/http/types.ts';
 import { usableUserId } from '../core/session-policy.ts';
@@ -17,7 +18,7 @@ import { RedisRecordStore } from '../stores/redis-record-store.ts';
 import { defaultViews } from '../../views/index.ts';
 import {
   DEFAULT_AFTER_VERIFY_PATH, DEFAULT_CONTENT_SECURITY_POLICY, DEFAULT_ISSUER, DEFAULT_LOGIN_PATH, DEFAULT_LOGOUT_METHOD, DEFAULT_LOGOUT_PATH, DEFAULT_PREFIX,
-  DEFAULT_PASSKEY_USER_VERIFICATION, DEFAULT_RECENT_VERIFICATION_MS, DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptionsFor,
+  DEFAULT_PASSKEY_USER_VERIFICATION, DEFAULT_RECENT_VERIFICATION_MS, DEFAULT_REMEMBER_COOKIE, DEFAULT_REMEMBERED_BROWSERS_PER_USER, type RememberBrowserOptions, DEFAULT_SESSION_KEY, DEFAULT_STATE_CACHE_MS, type TwoFactorOptionsFor,
 } from './options.ts';
 
 /** The settings, plus how this adapter finds the logged-in user. */
@@ -50,6 +51,18 @@ function createService<C>(o: TwoFactorOptionsFor<C>, log: (m: string) => void): 
     enrolmentTtlMs: o.enrolmentTtlMs, maxDevices: o.maxDevices, verifiedLoginTtlMs: o.verifiedLoginTtlMs,
     email: resolveEmail(o.email),
   });
+}
+
+function resolveRemember(o: RememberBrowserOptions | undefined): RememberHttpSettings {
+  const days = o?.days ?? 0;
+  if (o && !(Number.isFinite(days) && days > 0)) throw new Error('koa-two-factor: `rememberBrowser.days` must be a positive number.');
+  const maxPerUser = o?.maxPerUser ?? DEFAULT_REMEMBERED_BROWSERS_PER_USER;
+  if (!(Number.isInteger(maxPerUser) && maxPerUser > 0)) throw new Error('koa-two-factor: `rememberBrowser.maxPerUser` must be a positive integer.');
+  return {
+    enabled: o !== undefined, days, ttlMs: days * 24 * 60 * 60_000, maxPerUser,
+    cookieName: o?.cookieName ?? DEFAULT_REMEMBER_COOKIE,
+    allowForRequiredUsers: o?.allowForRequiredUsers ?? true,
+  };
 }
 
 /** `defaultGetUser`: where the adapter's Passport puts the user. */
@@ -101,6 +114,7 @@ export function resolveOptions<C>(o: TwoFactorOptionsFor<C>, defaultGetUser: (ct
       allowForRequiredUsers: o.email?.allowForRequiredUsers ?? true,
       notifications: o.email?.notifications ?? true,
     },
+    remember: resolveRemember(o.rememberBrowser),
     passkeys: {
       enabled: o.passkeys?.enabled ?? true,
       rpId: o.passkeys?.rpId,

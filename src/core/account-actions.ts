@@ -72,6 +72,7 @@ export function regenerateBackupCodes(ctx: ServiceContext, userId: string, codeI
     await checkSecondFactor(ctx, userId, codeInput, info);
     const backupCodes = await ctx.issueBackupCodes(userId);
     const generation = await ctx.records.bumpGeneration(userId);
+    await ctx.guard.forgetRememberedBrowsers(userId);
     ctx.audit('backup_codes.regenerated', userId, info, 'success', {});
     return { backupCodes, generation };
   });
@@ -98,7 +99,7 @@ export function removeDevice(ctx: ServiceContext, userId: string, deviceIdInput:
       throw lastDeviceRequired();
     }
     const last = outcome === 'removed-last';
-    if (last) await ctx.guard.deleteEmailCode(userId);
+    if (last) await Promise.all([ctx.guard.deleteEmailCode(userId), ctx.guard.forgetRememberedBrowsers(userId)]);
     const generation = await ctx.records.bumpGeneration(userId);
     ctx.audit('device.removed', userId, info, 'success', { deviceId, kind: device.passkey ? 'passkey' : 'totp', lastDevice: last });
     return { state: twoFactorState(!last, required), generation };
@@ -126,8 +127,8 @@ export function disable(ctx: ServiceContext, userId: string, codeInput: unknown,
     }
     await checkSecondFactor(ctx, userId, codeInput, info);
     await ctx.records.clearFactors(userId);
-    // A code emailed before must not outlive the 2FA it was for.
-    await ctx.guard.deleteEmailCode(userId);
+    // A code emailed before, or a remembered browser, must not outlive the 2FA it was for.
+    await Promise.all([ctx.guard.deleteEmailCode(userId), ctx.guard.forgetRememberedBrowsers(userId)]);
     const generation = await ctx.records.bumpGeneration(userId);
     ctx.audit('disabled', userId, info, 'success', {});
     return { state: 'none', generation };

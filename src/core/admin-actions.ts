@@ -73,7 +73,7 @@ export function setRequired(ctx: ServiceContext, userIdsInput: unknown, required
 export function resetUser(ctx: ServiceContext, userId: string, info: RequestInfo): Promise<{ state: TwoFactorState }> {
   return ctx.guarded(async () => {
     await ctx.records.clearFactors(userId);
-    await Promise.all([ctx.records.bumpGeneration(userId), ctx.guard.resetUser(userId)]);
+    await Promise.all([ctx.records.bumpGeneration(userId), ctx.guard.resetUser(userId), ctx.guard.forgetRememberedBrowsers(userId)]);
     const [, required] = await ctx.recordAndRequirement(userId);
     ctx.audit('reset', userId, info, 'success', {});
     return { state: twoFactorState(false, required) };

@@ -9,6 +9,7 @@ export type AuditEventType =
   | 'device.removed' | 'device.renamed'
   | 'passkey.registered' | 'passkey.counter_regression'
   | 'email_code.sent' | 'email_code.refused' | 'email_code.failed' | 'email_notice.sent'
+  | 'browser.remembered' | 'browser.forgotten'
   | 'disabled' | 'reset' | 'policy.changed';
 
 export interface AuditEvent {

@@ -32,6 +32,8 @@ export class ServiceContext {
   readonly email: EmailSettings | undefined;
   /** HMAC key of emailed codes (derived from the encryption key). */
   readonly emailKey: Buffer;
+  /** HMAC key of remembered browsers' tokens (derived from the encryption key). */
+  readonly rememberKey: Buffer;
 
   constructor(o: TwoFactorCoreOptions) {
     this.records = o.records;
@@ -51,6 +53,7 @@ export class ServiceContext {
     this.now = o.now ?? Date.now;
     this.email = o.email;
     this.emailKey = this.box.deriveKeys('koa-two-factor email codes')[0]!;
+    this.rememberKey = this.box.deriveKeys('koa-two-factor remembered browsers')[0]!;
   }
 
   /**

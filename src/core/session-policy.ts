@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { TwoFactorState } from './state.ts';
 
 /** How the second factor was passed. */
-export type VerifiedMethod = 'totp' | 'backup' | 'passkey' | 'email';
+export type VerifiedMethod = 'totp' | 'backup' | 'passkey' | 'email' | 'remembered';
 
 /** The 2FA namespace inside the app's session (JSON-safe). */
 export interface SecondFactorSession {
@@ -58,9 +58,14 @@ export function isVerified(s: SecondFactorSession | undefined, facts: SessionFac
     && s.generation === facts.generation && facts.loginAlive;
 }
 
-/** Verified, and within `maxAgeMs` of the last second factor when one is given. */
+/**
+ * Verified, and within `maxAgeMs` of the last second factor when one is
+ * given. A remembered browser is no recent second factor: nobody proved
+ * anything at this login, so it never satisfies a `maxAgeMs`.
+ */
 export function isRecent(s: SecondFactorSession | undefined, facts: SessionFacts, maxAgeMs: number | undefined, now: number): boolean {
-  return isVerified(s, facts) && (maxAgeMs === undefined || now - s.verifiedAt <= maxAgeMs);
+  if (!isVerified(s, facts)) return false;
+  return maxAgeMs === undefined || (s.method !== 'remembered' && now - s.verifiedAt <= maxAgeMs);
 }
 
 /** The gate's answer for a logged-in user on a gated path. */

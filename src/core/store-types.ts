@@ -146,6 +146,23 @@ export interface StartedLock {
   limits: ResolvedLimits;
 }
 
+/** A browser the user chose to remember ("Don't ask for a code on this browser"). */
+export interface RememberedBrowser {
+  /** Random, public: how the account page names it (forget). */
+  id: string;
+  /** Keyed hash of the cookie's token; the token itself is kept nowhere. */
+  tokenHash: string;
+  /** The user's 2FA generation when remembered: a bump (disable, reset, new backup codes) ends it. */
+  generation: number;
+  /** From the User-Agent, e.g. "Chrome on Linux". */
+  name: string;
+  createdAt: number;
+  lastUsedAt: number;
+  /** When the token was last replaced (rotated at most once a day). */
+  rotatedAt: number;
+  expiresAt: number;
+}
+
 /** Whose emails a send limit counts: one user's, or one address's. */
 export type EmailSendScope = { userId: string } | { ip: string };
 
@@ -184,6 +201,23 @@ export interface GuardStore {
    * claimed the code: accepted as `EMAIL_CODE_DEVICE`, in the same atomic step.
    */
   saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void>;
+  /**
+   * Remembers a browser until its `expiresAt`; keeps at most `maxPerUser`
+   * per user, dropping the oldest (and any expired) in the same atomic step.
+   */
+  rememberBrowser(userId: string, browser: RememberedBrowser, maxPerUser: number): Promise<void>;
+  /** The user's live remembered browsers (not expired), oldest first. */
+  listRememberedBrowsers(userId: string): Promise<RememberedBrowser[]>;
+  /**
+   * Records a use of the browser whose token hash is `tokenHash`: its last
+   * use, and a new token hash when `newTokenHash` is given. Atomic; false
+   * when that browser (with that token) is no longer remembered.
+   */
+  touchRememberedBrowser(userId: string, id: string, tokenHash: string, lastUsedAt: number, newTokenHash?: string): Promise<boolean>;
+  /** Forgets one remembered browser; false when there was none. */
+  forgetRememberedBrowser(userId: string, id: string): Promise<boolean>;
+  /** Forgets every remembered browser of the user. */
+  forgetRememberedBrowsers(userId: string): Promise<void>;
   /** Forgets the user's emailed code (2FA was turned off: it must not outlive it). */
   deleteEmailCode(userId: string): Promise<void>;
   /**

@@ -17,6 +17,7 @@ import * as admin from './admin-actions.ts';
 import * as enrolment from './enrolment.ts';
 import * as passkeys from './passkeys.ts';
 import * as email from './email.ts';
+import * as remembered from './remembered-browsers.ts';
 import type { SecurityNotice } from './email.ts';
 import type { PasskeyRegistered, RelyingParty } from './passkeys.ts';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
@@ -89,6 +90,31 @@ export class TwoFactorService {
    */
   checkSecondFactor(userId: string, codeInput: unknown, info: RequestInfo): Promise<FactorChecked> {
     return checkSecondFactor(this.ctx, userId, codeInput, info);
+  }
+
+  /** Remembers this browser (token for its cookie) for the user at `generation`. */
+  rememberBrowser(userId: string, generation: number, userAgent: string, settings: remembered.RememberSettings, info: RequestInfo): Promise<{ token: string; expiresAt: number }> {
+    return remembered.rememberBrowser(this.ctx, userId, generation, userAgent, settings, info);
+  }
+
+  /** The second factor of a remembered browser's token, or null; `newToken` when the cookie must be replaced. */
+  useRememberedBrowser(userId: string, token: string, info: RequestInfo): Promise<{ generation: number; expiresAt: number; newToken?: string } | null> {
+    return remembered.useRememberedBrowser(this.ctx, userId, token, info);
+  }
+
+  /** The per-user suffix of the remembered-browser cookie's name. */
+  rememberedCookieSuffix(userId: string): string {
+    return remembered.rememberedCookieSuffix(this.ctx, userId);
+  }
+
+  /** The user's remembered browsers that still count (current generation). */
+  listRememberedBrowsers(userId: string): Promise<remembered.RememberedBrowserView[]> {
+    return remembered.listRememberedBrowsers(this.ctx, userId);
+  }
+
+  /** Forgets one remembered browser, or all (`id` undefined). */
+  forgetRememberedBrowsers(userId: string, id: string | undefined, info: RequestInfo): Promise<boolean> {
+    return remembered.forgetRememberedBrowsers(this.ctx, userId, id, info);
   }
 
   /** Emails a new code to `address` (the older one dies); 429 past the send limits, 503 `email_unavailable` when it cannot be sent. */

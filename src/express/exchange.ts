@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import type { Answer, HttpRequest, SessionLike } from '../core/http/types.ts';
 import { readBody } from './body.ts';
+import { cookieFromHeader } from '../core/http/cookies.ts';
 
 /** What express-session puts on `req.session` (its `regenerate()` starts an empty session). */
 type ExpressSession = SessionLike & { regenerate?: (done: (err?: unknown) => void) => void };
@@ -64,6 +65,14 @@ class ExpressRequest implements HttpRequest<Request> {
   session(): ExpressSession | null { return sessionOf(this.native); }
   regenerateSession(): Promise<boolean> { return regenerateKeepingData(this.native); }
   user(): unknown { return this.getUser(this.native); }
+  // No cookie-parser needed: read from the header.
+  cookie(name: string): string | undefined { return cookieFromHeader(this.native.get('cookie') ?? '', name); }
+
+  setCookie(name: string, value: string, maxAgeMs: number): void {
+    const options = { httpOnly: true, sameSite: 'lax' as const, secure: this.native.secure, path: '/' };
+    if (maxAgeMs > 0) this.res.cookie(name, value, { ...options, maxAge: maxAgeMs });
+    else this.res.clearCookie(name, options);
+  }
 }
 
 export function toHttpRequest(req: Request, res: Response, getUser: (req: Request) => unknown): HttpRequest<Request> {

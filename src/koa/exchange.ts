@@ -28,6 +28,14 @@ class KoaRequest implements HttpRequest<Context> {
   readBody(): Promise<unknown> { return readBody(this.native); }
   session(): KoaSession | null { return (this.native as unknown as { session?: KoaSession | null }).session ?? null; }
   user(): unknown { return this.getUser(this.native); }
+  cookie(name: string): string | undefined { return this.native.cookies.get(name, { signed: false }) ?? undefined; }
+
+  setCookie(name: string, value: string, maxAgeMs: number): void {
+    this.native.cookies.set(name, maxAgeMs > 0 ? value : '', {
+      httpOnly: true, sameSite: 'lax', secure: this.native.secure, path: '/', signed: false, overwrite: true,
+      ...(maxAgeMs > 0 ? { maxAge: maxAgeMs } : { expires: new Date(0) }),
+    });
+  }
 
   async regenerateSession(): Promise<boolean> {
     const session = this.session();

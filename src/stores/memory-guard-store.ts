@@ -8,7 +8,7 @@
 import { addFailure, afterSuccess, emptyFailureState, refund, refusal, type FailureState } from '../core/failure-budget.ts';
 import type { ResolvedLimits } from '../core/limits.ts';
 import { EMAIL_CODE_DEVICE } from '../core/store-types.ts';
-import type { AttemptOutcome, EmailSendScope, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
+import type { AttemptOutcome, EmailSendScope, GuardStore, RememberedBrowser, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 interface Expiring<T> { value: T; expiresAt: number }
 
@@ -24,6 +24,7 @@ export class MemoryGuardStore implements GuardStore {
   private readonly logins = new Map<string, Expiring<true>>();
   private readonly challenges = new Map<string, Expiring<PasskeyChallenge>>();
   private readonly emailCodes = new Map<string, Expiring<string>>();
+  private readonly browsers = new Map<string, Map<string, RememberedBrowser>>();
   private readonly emailSends = new Map<string, Expiring<number>>();
   /** Clock for expiries; tests may replace it. */
   now: () => number = Date.now;
@@ -61,6 +62,45 @@ export class MemoryGuardStore implements GuardStore {
     if (!c || c.challenge !== challenge) return null;
     this.challenges.delete(key);
     return { ...c };
+  }
+
+  /** The user's remembered browsers, expired ones dropped. */
+  private liveBrowsers(userId: string): Map<string, RememberedBrowser> {
+    const all = this.browsers.get(userId) ?? new Map<string, RememberedBrowser>();
+    for (const [id, b] of all) if (b.expiresAt <= this.now()) all.delete(id);
+    if (all.size === 0) this.browsers.delete(userId);
+    return all;
+  }
+
+  async rememberBrowser(userId: string, browser: RememberedBrowser, maxPerUser: number): Promise<void> {
+    const all = this.liveBrowsers(userId);
+    const oldestFirst = [...all.values()].sort((a, b) => a.createdAt - b.createdAt);
+    for (let i = 0; i < all.size + 1 - maxPerUser; i++) all.delete(oldestFirst[i]!.id);
+    all.set(browser.id, { ...browser });
+    this.browsers.set(userId, all);
+  }
+
+  async listRememberedBrowsers(userId: string): Promise<RememberedBrowser[]> {
+    return [...this.liveBrowsers(userId).values()].map((b) => ({ ...b })).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async touchRememberedBrowser(userId: string, id: string, tokenHash: string, lastUsedAt: number, newTokenHash?: string): Promise<boolean> {
+    const b = this.liveBrowsers(userId).get(id);
+    if (!b || b.tokenHash !== tokenHash) return false;
+    b.lastUsedAt = lastUsedAt;
+    if (newTokenHash) {
+      b.tokenHash = newTokenHash;
+      b.rotatedAt = lastUsedAt;
+    }
+    return true;
+  }
+
+  async forgetRememberedBrowser(userId: string, id: string): Promise<boolean> {
+    return this.liveBrowsers(userId).delete(id);
+  }
+
+  async forgetRememberedBrowsers(userId: string): Promise<void> {
+    this.browsers.delete(userId);
   }
 
   async saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void> {

@@ -5,8 +5,8 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, SUCCESS, TAKE_CHALLENGE, runScript, type RedisClient } from './redis-scripts.ts';
-import type { AttemptOutcome, EmailSendScope, GuardStore, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
+import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, REMEMBER_BROWSER, SUCCESS, TAKE_CHALLENGE, TOUCH_BROWSER, runScript, type RedisClient } from './redis-scripts.ts';
+import type { AttemptOutcome, EmailSendScope, GuardStore, RememberedBrowser, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 export interface RedisStoreOptions {
   /** Prefix of every key; see src/stores/redis-keys.ts. */
@@ -46,6 +46,28 @@ export class RedisGuardStore implements GuardStore {
 
   attemptTotp(userId: string, candidates: StepCandidate[], l: ResolvedLimits, now: number, stepTtlMs: number, countFailure: boolean, emailCodeHash?: string): Promise<AttemptOutcome> {
     return this.attempt(userId, candidates, l, now, stepTtlMs, countFailure, true, emailCodeHash);
+  }
+
+  async rememberBrowser(userId: string, browser: RememberedBrowser, maxPerUser: number): Promise<void> {
+    await runScript(this.redis, REMEMBER_BROWSER, [this.keys.browsers(userId)], [Date.now(), maxPerUser, browser.id, JSON.stringify(browser), browser.expiresAt]);
+  }
+
+  async listRememberedBrowsers(userId: string): Promise<RememberedBrowser[]> {
+    const now = Date.now();
+    const entries = Object.values(await this.redis.hgetall(this.keys.browsers(userId))).map((raw) => JSON.parse(raw) as RememberedBrowser);
+    return entries.filter((b) => b.expiresAt > now).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async touchRememberedBrowser(userId: string, id: string, tokenHash: string, lastUsedAt: number, newTokenHash?: string): Promise<boolean> {
+    return (await runScript(this.redis, TOUCH_BROWSER, [this.keys.browsers(userId)], [id, tokenHash, lastUsedAt, newTokenHash ?? ''])) === 1;
+  }
+
+  async forgetRememberedBrowser(userId: string, id: string): Promise<boolean> {
+    return (await this.redis.hdel(this.keys.browsers(userId), id)) === 1;
+  }
+
+  async forgetRememberedBrowsers(userId: string): Promise<void> {
+    await this.redis.del(this.keys.browsers(userId));
   }
 
   async saveEmailCode(userId: string, hash: string, expiresAt: number): Promise<void> {

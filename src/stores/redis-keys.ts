@@ -78,6 +78,13 @@ export interface RedisKeys {
   emailSendsOfUser(userId: string): string;
   /** The same counter per client address: one address cannot mail many users. */
   emailSendsOfIp(ip: string): string;
+  /**
+   * Hash id → remembered browser (JSON with the token's hash), TTL = the
+   * latest `expiresAt` of its entries (`rememberBrowser.days`): a browser is
+   * remembered that long at most, and the hash goes with its last entry.
+   * At most `maxPerUser` entries (the oldest is dropped when one is added).
+   */
+  browsers(userId: string): string;
   /** Hash with `requireAll`, durable: the admin's global policy. */
   policy(): string;
 }
@@ -94,6 +101,7 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     login: (id, l) => `${user(id)}:login:${l}`,
     ip: (ip) => `${prefix}:ip:{${ip}}`,
     emailCode: (id) => `${user(id)}:mailcode`,
+    browsers: (id) => `${user(id)}:browsers`,
     emailSendsOfUser: (id) => `${user(id)}:mailsends`,
     emailSendsOfIp: (ip) => `${prefix}:mailsends:{${ip}}`,
     policy: () => `${prefix}:policy`,

@@ -158,3 +158,49 @@ if not v or cjson.decode(v).challenge ~= ARGV[1] then return false end
 redis.call('DEL', KEYS[1])
 return v
 `);
+
+/**
+ * KEYS: browsers. ARGV: now, maxPerUser, id, browser JSON, its expiresAt.
+ * Drops expired entries, then the oldest until there is room, adds the new
+ * one, and sets the key's expiry to the latest of its entries.
+ */
+export const REMEMBER_BROWSER = script(`
+local now = tonumber(ARGV[1])
+local entries = redis.call('HGETALL', KEYS[1])
+local live = {}
+local latest = tonumber(ARGV[5])
+for i = 1, #entries, 2 do
+  local b = cjson.decode(entries[i + 1])
+  if b.expiresAt <= now then
+    redis.call('HDEL', KEYS[1], entries[i])
+  else
+    live[#live + 1] = { id = entries[i], createdAt = b.createdAt }
+    if b.expiresAt > latest then latest = b.expiresAt end
+  end
+end
+table.sort(live, function(a, b) return a.createdAt < b.createdAt end)
+local extra = #live + 1 - tonumber(ARGV[2])
+for i = 1, extra do redis.call('HDEL', KEYS[1], live[i].id) end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.max(1, latest - now))
+return 1
+`);
+
+/**
+ * KEYS: browsers. ARGV: id, token hash, lastUsedAt, new token hash ('' to
+ * keep it). Updates the entry only while it holds that token: of two
+ * requests rotating one token, one wins. Returns 1, or 0 when not found.
+ */
+export const TOUCH_BROWSER = script(`
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local b = cjson.decode(raw)
+if b.tokenHash ~= ARGV[2] then return 0 end
+b.lastUsedAt = tonumber(ARGV[3])
+if ARGV[4] ~= '' then
+  b.tokenHash = ARGV[4]
+  b.rotatedAt = tonumber(ARGV[3])
+end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(b))
+return 1
+`);

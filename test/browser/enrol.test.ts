@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
+import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describeEachExampleApp('browser: enrolment, then login with a code or a backup code', function (kind) {
@@ -88,7 +88,7 @@ describeEachExampleApp('browser: enrolment, then login with a code or a backup c
         await signIn(j, 'alice');
         await expectHeading(page, 'Two-factor authentication');
         expect(new URL(page.url()).pathname).to.equal('/2fa/verify');
-        expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code');
+        await expectFocusOn(page, 'code');
         await j.shot('verify');
 
         const { field, button } = verifyForm(page);

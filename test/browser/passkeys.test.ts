@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { describeEachExampleApp, startExample, type ExampleAppOptions, type ExampleKind, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
+import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
@@ -236,7 +236,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     await page.getByRole('button', { name: '+ Add a passkey' }).click();
     expect(await alertText(page)).to.equal('Confirm it is you with a code from your authenticator app, a passkey or a backup code.');
     await code.waitFor({ state: 'visible' });
-    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code-passkey');
+    await expectFocusOn(page, 'code-passkey');
     expect(await credentialCount(j)).to.equal(0);
     await j.shot('code-asked');
 

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
+import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, submitCode, verifyForm } from './flows.ts';
 
@@ -98,7 +98,7 @@ describeEachExampleApp('browser: take control of a remote session', function (ki
         await clickAndWait(page, page.getByRole('link', { name: 'Take control' }));
         await expectHeading(page, "Confirm it's you");
         expect(new URL(page.url()).pathname).to.equal('/2fa/step-up');
-        expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code');
+        await expectFocusOn(page, 'code');
         await j.shot('confirm');
 
         await submitCode(page, verifyForm(page).field, await typedCode(secret, 0), verifyForm(page).button);

@@ -242,3 +242,16 @@ export function wrongCode(secret: string, seed = 0): string {
     if (!near.has(code)) return code;
   }
 }
+
+/**
+ * Waits until the element with `id` has the focus. `autofocus` is applied at
+ * the page's next rendering opportunity, which a loaded machine may delay
+ * past the moment the heading is visible.
+ */
+export async function expectFocusOn(page: Page, id: string, timeoutMs = 5_000): Promise<void> {
+  try {
+    await page.waitForFunction((want) => document.activeElement?.id === want, id, { timeout: timeoutMs });
+  } catch {
+    throw new Error(`expected the focus on #${id}, found it on ${await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName)}`);
+  }
+}

@@ -19,6 +19,7 @@ import { gateDecision } from '../session-policy.ts';
 import { defaultErrorPage, errorAnswer } from './error-answer.ts';
 import { redirectAnswer, wantsJson } from './negotiate.ts';
 import { withReturnTo } from './return-to.ts';
+import { acceptRememberedBrowser } from './remembered.ts';
 import { currentNamespace, endSecondFactor, factsOf, tagLogin } from './session-state.ts';
 import type { Answer, HttpRequest, HttpSettings, SessionLike } from './types.ts';
 
@@ -70,6 +71,8 @@ export async function gate(r: HttpSettings, req: HttpRequest): Promise<GateOutco
     let decision;
     try {
       decision = gateDecision(s, await factsOf(r, uid, s, false));
+      // A browser the user chose to remember passes for them (one more store read, only on unverified logins).
+      if (decision === 'verify' && r.remember.enabled && await acceptRememberedBrowser(req, r, uid)) decision = 'pass';
     } catch (thrown) {
       const err = toTwoFactorError(thrown);
       if (err) return { answer: block(req, r, err) };

@@ -42,6 +42,13 @@ export interface HttpRequest<C = unknown> {
   regenerateSession(): Promise<boolean>;
   /** The logged-in user now (whatever the app put there), or a falsy value. */
   user(): unknown;
+  /** A cookie of the request (unsigned, as the browser sent it), or undefined. */
+  cookie(name: string): string | undefined;
+  /**
+   * Sets a cookie on the answer: HttpOnly, SameSite=Lax, path `/`, Secure when
+   * the request came over HTTPS; `maxAgeMs` 0 clears it.
+   */
+  setCookie(name: string, value: string, maxAgeMs: number): void;
   /** The framework's own request object, for the app's callbacks (`canManage`, `verifyPassword`, …). */
   native: C;
 }
@@ -65,6 +72,16 @@ export interface EmailHttpSettings {
   allowForStepUp: boolean;
   allowForRequiredUsers: boolean;
   notifications: boolean;
+}
+
+/** Remembered-browser settings as resolved from the options. */
+export interface RememberHttpSettings {
+  enabled: boolean;
+  days: number;
+  ttlMs: number;
+  maxPerUser: number;
+  cookieName: string;
+  allowForRequiredUsers: boolean;
 }
 
 /** Passkey settings as resolved from the options; the relying party of a request is derived from them. */
@@ -92,6 +109,7 @@ export interface HttpSettings<C = unknown> {
   publicPaths: (string | RegExp)[];
   passkeys: PasskeySettings;
   email: EmailHttpSettings;
+  remember: RememberHttpSettings;
   views: Views;
   /** Each login's state, cached per process (see session-facts.ts). */
   facts: SessionFactsCache;

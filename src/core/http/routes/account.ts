@@ -6,6 +6,7 @@
  */
 import { TwoFactorError } from '../../errors.ts';
 import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
+import { clearRememberCookie } from '../remembered.ts';
 import { keepVerified } from '../session-state.ts';
 import { sessionOf, takeNotice } from '../session-store.ts';
 import type { Answer, HttpSettings } from '../types.ts';
@@ -82,6 +83,21 @@ export const removeDevice = action(async (call, user) => {
   stayVerified(call, user, generation);
   notifyUser(call, user.uid, user.user, state === 'active' ? 'device_removed' : 'disabled');
   return { json: { state }, notice: 'The authenticator was removed.' };
+});
+
+/** "Forget" one remembered browser. */
+export const forgetBrowser = action(async ({ req, r, params }, { uid }) => {
+  if (!(await r.service.forgetRememberedBrowsers(uid, params.id!, requestInfo(req, 'browsers/forget')))) {
+    throw new TwoFactorError('invalid_input', { field: 'id' }, 'No such remembered browser.');
+  }
+  return { json: { forgotten: 1 }, notice: 'The browser was forgotten: it will ask for a code at the next sign-in.' };
+});
+
+/** "Forget all remembered browsers", this one included. */
+export const forgetAllBrowsers = action(async ({ req, r }, { uid }) => {
+  await r.service.forgetRememberedBrowsers(uid, undefined, requestInfo(req, 'browsers/forget-all'));
+  clearRememberCookie(req, r, uid);
+  return { json: { forgotten: 'all' }, notice: 'Every remembered browser was forgotten.' };
 });
 
 export const renameDevice = action(async ({ req, r, body, params }, { uid }) => {

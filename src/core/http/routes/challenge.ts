@@ -10,6 +10,7 @@ import { returnToOf } from '../return-to.ts';
 import { readState, verifyLogin } from '../session-state.ts';
 import type { HttpSettings } from '../types.ts';
 import { acceptsEmailCode } from './email-code.ts';
+import { asksToRemember, rememberThisBrowser } from '../remembered.ts';
 import { maskAddress } from '../../email.ts';
 import { takeNotice } from '../session-store.ts';
 import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
@@ -84,8 +85,9 @@ export function answerChallenge(kind: Challenge): RouteHandler {
       }
       throw err;
     }
+    const remembered = kind === 'verify' && asksToRemember(body.remember) && await rememberThisBrowser(req, r, uid, checked.generation);
     if (!call.json) return redirectAnswer(returnTo ?? r.afterVerifyPath, 303);
     const verifiedAt = readState(req, r, uid)!.verifiedAt!;
-    return jsonAnswer({ verified: true, method: checked.method, backupCodesRemaining: checked.backupCodesRemaining, verifiedAt: new Date(verifiedAt).toISOString() });
+    return jsonAnswer({ verified: true, method: checked.method, backupCodesRemaining: checked.backupCodesRemaining, verifiedAt: new Date(verifiedAt).toISOString(), ...(remembered ? { remembered: true } : {}) });
   };
 }

@@ -18,9 +18,11 @@ export async function status(call: RouteCall) {
   // Before the second factor, only what the verify page needs: a password
   // alone must not list the account's devices or its backup codes.
   const secondFactorPassed = verified || status.state !== 'active';
+  const browsers = secondFactorPassed && r.remember.enabled ? { rememberedBrowsers: await r.service.listRememberedBrowsers(uid) } : {};
   return jsonAnswer({
     ...rest,
     ...(secondFactorPassed ? { devices, backupCodesRemaining } : {}),
+    ...browsers,
     session: {
       verified,
       verifiedAt: verified ? new Date(session!.verifiedAt!).toISOString() : null,

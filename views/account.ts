@@ -1,7 +1,7 @@
 import { html, type SafeHtml } from './html.ts';
 import { errorAlert, layout, returnToField } from './layout.ts';
 import { passkeyAuthenticateForm, passkeyRegisterForm, passkeyScript, passkeyUnsupported } from './passkeys.ts';
-import type { AccountPageData, DeviceView } from './types.ts';
+import type { AccountPageData, BrowserView, DeviceView } from './types.ts';
 
 /** "2024-05-01 14:05 UTC" from an ISO string; the input as is when it cannot be parsed. */
 export function formatUtcDateTime(iso: string): string {
@@ -74,6 +74,42 @@ ${remove}
 `;
 }
 
+function browserItem(d: AccountPageData, browsersUrl: string, browser: BrowserView, index: number): SafeHtml {
+  const headingId = `browser-${index}-name`;
+  return html`<li class="device">
+<h3 class="device-name" id="${headingId}">${browser.name}</h3>
+<p class="muted">Last used ${time(browser.lastUsedAt)}<br>Remembered until ${time(browser.expiresAt)}</p>
+<form method="post" action="${browsersUrl}/${encodeURIComponent(browser.id)}/forget">
+${csrfField(d.csrfToken)}
+${returnToField(d.returnTo)}
+<button type="submit" class="secondary" aria-describedby="${headingId}">Forget</button>
+</form>
+</li>
+`;
+}
+
+/** "Remembered browsers": the browsers that skip the code at sign-in, each with "Forget", and "Forget all". */
+function browsersSection(d: AccountPageData): SafeHtml {
+  const browsers = d.rememberedBrowsers;
+  if (!browsers) return html``;
+  const browsersUrl = d.browsersUrl ?? `${d.prefix}/browsers`;
+  const list = browsers.length > 0
+    ? html`<p>These browsers do not ask for a code when you sign in with your password.</p>
+<ul class="devices">
+${browsers.map((b, i) => browserItem(d, browsersUrl, b, i))}</ul>
+<form method="post" action="${browsersUrl}/forget-all">
+${csrfField(d.csrfToken)}
+${returnToField(d.returnTo)}
+<button type="submit" class="danger">Forget all remembered browsers</button>
+</form>`
+    : html`<p>No browser is remembered: every sign-in asks for a code.</p>`;
+  return html`
+<section aria-labelledby="browsers-heading">
+<h2 id="browsers-heading">Remembered browsers</h2>
+${list}
+</section>`;
+}
+
 function activeSections(d: AccountPageData): SafeHtml {
   const n = d.backupCodesRemaining;
   const left = n === 0 ? 'No backup codes left.' : `${n} backup ${n === 1 ? 'code' : 'codes'} left.`;
@@ -114,7 +150,7 @@ ${codeField('code-regenerate', 'Code to generate new backup codes')}
 <button type="submit">Generate new backup codes</button>
 </form>
 ${passkeyInstead(d, `${d.prefix}/backup-codes`, undefined)}
-</section>
+</section>${browsersSection(d)}
 <section aria-labelledby="disable-heading">
 <h2 id="disable-heading">Turn off two-factor authentication</h2>
 ${disable}
@@ -157,7 +193,7 @@ ${addPasskey(d)}
 <p><a class="button" href="${d.prefix}/setup">Set up an authenticator app</a></p>${passkey}`;
 }
 
-/** The account page: linked apps and passkeys (rename, remove), backup codes, turning 2FA off. */
+/** The account page: linked apps and passkeys (rename, remove), backup codes, remembered browsers, turning 2FA off. */
 export function accountPage(d: AccountPageData): string {
   const notice = d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : '';
   const content = d.state === 'active' ? activeSections(d) : inactiveContent(d);

@@ -34,6 +34,7 @@ export type {
   AccountPageData,
   AccountPasskeyLinks,
   BackupCodesPageData,
+  BrowserView,
   DeviceView,
   PageBase,
   PasskeyAuthenticateLinks,

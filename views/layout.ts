@@ -17,6 +17,8 @@ code,.backup-codes{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liber
 #secret-key{display:inline-block;user-select:all;-webkit-user-select:all;overflow-wrap:anywhere;
 background:#f3f4f6;border-radius:.25rem;padding:.25rem .5rem;font-size:1.05rem;letter-spacing:.05em}
 label{display:block;font-weight:600;margin-bottom:.25rem}
+label.check{display:flex;align-items:flex-start;gap:.5rem;font-weight:400;margin:.75rem 0 0}
+label.check input{flex:none;width:1.125rem;height:1.125rem;margin:.2rem 0 0}
 input[type=text]{display:block;width:100%;font-size:1.25rem;padding:.5rem .75rem;border:1px solid #9ca3af;border-radius:.375rem;
 font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.1em}
 button,.button{display:inline-block;margin-top:1rem;padding:.6rem 1.25rem;font:inherit;font-weight:600;color:#fff;

@@ -33,15 +33,22 @@ export interface AuthenticateFormOptions {
   /** Id of an element naming what the button acts on (a device's heading), for assistive technology. */
   describedBy?: string | undefined;
   buttonClass?: string | undefined;
+  /**
+   * Id of a checkbox elsewhere on the page ("Don't ask for a code on this
+   * browser") whose choice this form posts too, as its `remember` field.
+   */
+  rememberFrom?: string | undefined;
 }
 
 /** A form that posts a passkey answer (field `passkey`) where its neighbour posts a code. */
 export function passkeyAuthenticateForm(o: AuthenticateFormOptions): SafeHtml {
-  return html`<form method="post" action="${o.action}" class="passkey" data-passkey="authenticate" data-options-url="${o.optionsUrl}" hidden>
+  const remember = o.rememberFrom ? html`<input type="hidden" name="remember" value="">
+` : '';
+  return html`<form method="post" action="${o.action}" class="passkey" data-passkey="authenticate" data-options-url="${o.optionsUrl}"${o.rememberFrom ? html` data-remember-from="${o.rememberFrom}"` : ''} hidden>
 <input type="hidden" name="_csrf" value="${o.csrfToken}">
 ${returnToField(o.returnTo)}
 <input type="hidden" name="passkey" value="">
-${passkeyMessage()}
+${remember}${passkeyMessage()}
 <button type="submit"${o.buttonClass ? html` class="${o.buttonClass}"` : ''}${o.describedBy ? html` aria-describedby="${o.describedBy}"` : ''}>${o.label}</button>
 </form>`;
 }

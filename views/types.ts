@@ -70,6 +70,13 @@ export interface VerifyPageData extends PageBase {
   emailCode?: EmailCodeLinks | undefined;
   /** A notice after an action, e.g. "We sent a code to a***@example.com." */
   notice?: string | undefined;
+  /**
+   * Set on the login challenge when the app remembers browsers (the
+   * `rememberBrowser` option) and this user may use it: the code form offers
+   * "Don't ask for a code on this browser for N days" (checkbox `remember`,
+   * value `on`), and a passkey form carries the same choice. Never on step-up.
+   */
+  rememberDays?: number | undefined;
 }
 
 /** "Email me a code instead": where the form posts and where the code goes. */
@@ -122,6 +129,18 @@ export interface DeviceView {
   lastUsedAt: string | null;
 }
 
+/** One remembered browser ("Don't ask for a code on this browser") as the account page lists it. */
+export interface BrowserView {
+  /** The browser's id, used in its forget URL. */
+  id: string;
+  /** A name from its User-Agent when it was remembered, e.g. `Chrome on Linux`. */
+  name: string;
+  /** ISO time of its last sign-in without a code (or when it was remembered). */
+  lastUsedAt: string;
+  /** ISO time it stops being remembered. */
+  expiresAt: string;
+}
+
 /** The "Two-factor authentication" account page: devices, codes, actions. */
 export interface AccountPageData extends PageBase {
   /** `none`: 2FA off; `pending`: required but not set up yet; `active`: at least one device. */
@@ -136,6 +155,17 @@ export interface AccountPageData extends PageBase {
   notice?: string | undefined;
   /** Set when passkeys are enabled: the page offers "Add a passkey" (see `AccountPasskeyLinks`). */
   passkey?: AccountPasskeyLinks | undefined;
+  /**
+   * Set when the app remembers browsers (the `rememberBrowser` option): the
+   * browsers that sign this user in without a code, most recently used first,
+   * each with "Forget", and "Forget all remembered browsers". Empty: none is.
+   */
+  rememberedBrowsers?: BrowserView[] | undefined;
+  /**
+   * Where the forget forms post, e.g. `/2fa/browsers`: `${browsersUrl}/${id}/forget`
+   * and `${browsersUrl}/forget-all`. Default `${prefix}/browsers`.
+   */
+  browsersUrl?: string | undefined;
 }
 
 /** Fresh backup codes after regeneration, shown this once. */

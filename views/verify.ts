@@ -19,11 +19,28 @@ function signOut(d: VerifyPageData) {
 </form>`;
 }
 
+/** Id of the "Don't ask for a code on this browser" checkbox (the passkey form copies its state). */
+const REMEMBER_ID = 'remember';
+
+/** Whether the page offers to remember this browser (a positive number of days). */
+function remembers(d: VerifyPageData): d is VerifyPageData & { rememberDays: number } {
+  return typeof d.rememberDays === 'number' && Number.isFinite(d.rememberDays) && d.rememberDays > 0;
+}
+
 /** "Use a passkey" above the code form, for a user who has one; the code form stays for everyone. */
 function passkeyOption(d: VerifyPageData) {
   if (!d.passkey) return html``;
   return html`${passkeyUnsupported('This browser cannot use passkeys. Enter a code from your authenticator app or one of your backup codes instead.')}
-${passkeyAuthenticateForm({ action: d.action, optionsUrl: d.passkey.optionsUrl, csrfToken: d.csrfToken, returnTo: d.returnTo, label: 'Use a passkey' })}
+${passkeyAuthenticateForm({ action: d.action, optionsUrl: d.passkey.optionsUrl, csrfToken: d.csrfToken, returnTo: d.returnTo, label: 'Use a passkey', rememberFrom: remembers(d) ? REMEMBER_ID : undefined })}
+`;
+}
+
+/** "Don't ask for a code on this browser for N days", inside the code form. */
+function rememberOption(d: VerifyPageData) {
+  if (!remembers(d)) return html``;
+  const days = d.rememberDays;
+  const text = `Don't ask for a code on this browser for ${days} ${days === 1 ? 'day' : 'days'}`;
+  return html`<label class="check" for="${REMEMBER_ID}"><input type="checkbox" id="${REMEMBER_ID}" name="remember" value="on"> ${text}</label>
 `;
 }
 
@@ -63,7 +80,7 @@ ${passkeyOption(d)}<p>${codeSources(d)}</p>
 ${returnToField(d.returnTo)}
 <label for="code">Authentication code</label>
 <input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" autocapitalize="off" spellcheck="false" required autofocus>
-<button type="submit">Verify</button>
+${rememberOption(d)}<button type="submit">Verify</button>
 </form>
 ${emailCodeOption(d)}<nav>
 ${signOut(d)}

@@ -80,15 +80,17 @@ export function gateDecision(s: SecondFactorSession | undefined, facts: SessionF
 /**
  * May this session link another authenticator? Without active 2FA, yes. With
  * it, only a verified login, and to start one the verification must be
- * within `recentMs` or a fresh code must come along (`check-code`): a session
- * left open on a shared computer must not be enough to link an attacker's phone.
+ * within `recentMs` (not a remembered browser's) or a fresh code must come
+ * along (`check-code`): a session left open on a shared computer, or a copied
+ * remembered-browser cookie, must not be enough to link an attacker's phone.
  */
 export type EnrolDecision = 'allow' | 'verify' | 'step-up' | 'check-code';
 
 export function enrolDecision(s: SecondFactorSession | undefined, facts: SessionFacts, starting: boolean, hasCode: boolean, recentMs: number, now: number): EnrolDecision {
   if (facts.state !== 'active') return 'allow';
   if (!isVerified(s, facts)) return 'verify';
-  if (!starting || now - s.verifiedAt <= recentMs) return 'allow';
+  // A remembered browser proved nothing at this login: as for a maxAge, it is not recent.
+  if (!starting || (s.method !== 'remembered' && now - s.verifiedAt <= recentMs)) return 'allow';
   return hasCode ? 'check-code' : 'step-up';
 }
 

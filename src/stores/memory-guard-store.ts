@@ -75,7 +75,9 @@ export class MemoryGuardStore implements GuardStore {
   async rememberBrowser(userId: string, browser: RememberedBrowser, maxPerUser: number): Promise<void> {
     const all = this.liveBrowsers(userId);
     const oldestFirst = [...all.values()].sort((a, b) => a.createdAt - b.createdAt);
-    for (let i = 0; i < all.size + 1 - maxPerUser; i++) all.delete(oldestFirst[i]!.id);
+    // Counted once: deleting shrinks `all`, and a lowered cap may drop more than one.
+    const extra = all.size + 1 - maxPerUser;
+    for (let i = 0; i < extra; i++) all.delete(oldestFirst[i]!.id);
     all.set(browser.id, { ...browser });
     this.browsers.set(userId, all);
   }

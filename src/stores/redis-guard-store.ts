@@ -59,7 +59,7 @@ export class RedisGuardStore implements GuardStore {
   }
 
   async touchRememberedBrowser(userId: string, id: string, tokenHash: string, lastUsedAt: number, newTokenHash?: string): Promise<boolean> {
-    return (await runScript(this.redis, TOUCH_BROWSER, [this.keys.browsers(userId)], [id, tokenHash, lastUsedAt, newTokenHash ?? ''])) === 1;
+    return (await runScript(this.redis, TOUCH_BROWSER, [this.keys.browsers(userId)], [id, tokenHash, lastUsedAt, newTokenHash ?? '', Date.now()])) === 1;
   }
 
   async forgetRememberedBrowser(userId: string, id: string): Promise<boolean> {

@@ -188,13 +188,18 @@ return 1
 
 /**
  * KEYS: browsers. ARGV: id, token hash, lastUsedAt, new token hash ('' to
- * keep it). Updates the entry only while it holds that token: of two
+ * keep it), now. Updates the entry only while it holds that token and has
+ * not expired (the key outlives an entry older than the latest): of two
  * requests rotating one token, one wins. Returns 1, or 0 when not found.
  */
 export const TOUCH_BROWSER = script(`
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local b = cjson.decode(raw)
+if b.expiresAt <= tonumber(ARGV[5]) then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 0
+end
 if b.tokenHash ~= ARGV[2] then return 0 end
 b.lastUsedAt = tonumber(ARGV[3])
 if ARGV[4] ~= '' then

@@ -25,6 +25,9 @@ describe('core: session policy', () => {
     expect(isRecent(verified(NOW - 60_001), active(), 60_000, NOW)).to.equal(false);
     expect(isRecent(verified(NOW - 10 * 86_400_000), active(), undefined, NOW)).to.equal(true);
     expect(isRecent(verified(NOW), active(4), undefined, NOW)).to.equal(false);
+    const remembered: SecondFactorSession = { ...verified(NOW), method: 'remembered' };
+    expect(isRecent(remembered, active(), 60_000, NOW), 'a remembered browser never satisfies a maxAge').to.equal(false);
+    expect(isRecent(remembered, active(), undefined, NOW), 'but it is verified').to.equal(true);
   });
 
   it('the gate passes users without 2FA, sends pending ones to setup and unverified active ones to verify', () => {
@@ -44,5 +47,10 @@ describe('core: session policy', () => {
     expect(enrolDecision(verified(NOW - RECENT_MS - 1), active(), true, true, RECENT_MS, NOW)).to.equal('check-code');
     expect(enrolDecision(verified(NOW - RECENT_MS - 1), active(), false, false, RECENT_MS, NOW), 'confirming what was started').to.equal('allow');
     expect(enrolDecision(verified(NOW), active(4), false, false, RECENT_MS, NOW), 'verified for an older generation').to.equal('verify');
+    // A remembered browser is no recent second factor: nobody typed anything at this login.
+    const remembered: SecondFactorSession = { ...verified(NOW), method: 'remembered' };
+    expect(enrolDecision(remembered, active(), true, false, RECENT_MS, NOW), 'remembered, just now').to.equal('step-up');
+    expect(enrolDecision(remembered, active(), true, true, RECENT_MS, NOW)).to.equal('check-code');
+    expect(enrolDecision(remembered, active(), false, false, RECENT_MS, NOW), 'confirming what a fresh code started').to.equal('allow');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { resolveLimits } from '../../src/core/limits.ts';
-import { EMAIL_CODE_DEVICE, type GuardStore, type PasskeyChallenge, type PendingEnrolment, type StepCandidate } from '../../src/core/store-types.ts';
+import { EMAIL_CODE_DEVICE, type GuardStore, type PasskeyChallenge, type PendingEnrolment, type RememberedBrowser, type StepCandidate } from '../../src/core/store-types.ts';
 import type { StoreHandle } from './record-store.contract.ts';
 import { waitUntil } from '../support/parallel.ts';
 
@@ -465,6 +465,124 @@ export function guardStoreContract(name: string, makeStore: () => Promise<StoreH
         expect(await withEmail('u', hash('a'), t + 2)).to.deep.include({ kind: 'accepted' });
         expect(await fail('u', t + 3)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
         expect(await fail('u', t + 4)).to.deep.equal({ kind: 'rejected', lockedForMs: 0 });
+      });
+    });
+
+    describe('remembered browsers', () => {
+      const DAY = 24 * 60 * 60_000;
+      /** A hash as the service stores it (base64url of an HMAC); the store only compares them. */
+      const tokenHash = (label: string) => `t-${label}-${'x'.repeat(40)}`;
+      /** Remembered `createdAt` ms after t, for 30 days (and 1 ms): exact 13-digit times, so a float formatting of them (Lua's cjson re-encodes an entry) would show. */
+      const browser = (id: string, createdAt: number, over: Partial<RememberedBrowser> = {}): RememberedBrowser => ({
+        id, tokenHash: tokenHash(id), generation: 3, name: `Firefox on Linux ${id} — ü`,
+        createdAt: t + createdAt, lastUsedAt: t + createdAt, rotatedAt: t + createdAt, expiresAt: t + createdAt + 30 * DAY + 1, ...over,
+      });
+      const MAX = 10;
+
+      it('keeps what it was given and lists the user\'s browsers oldest first (by createdAt, not by order of remembering)', async () => {
+        const [b, a, c] = [browser('b', 20), browser('a', 10), browser('c', 30)];
+        for (const x of [b, a, c]) await store.rememberBrowser('u', x, MAX);
+        expect(await store.listRememberedBrowsers('u')).to.deep.equal([a, b, c]);
+        expect(await store.listRememberedBrowsers('nobody')).to.deep.equal([]);
+      });
+
+      it('drops expired entries (from the list, from the cap, from touch), and all of a user\'s once the last one has expired', async () => {
+        // Written already expired (by a millisecond), so nothing waits: what is read later must not return them.
+        const past = Date.now() - 1;
+        const expired = browser('expired', 0, { expiresAt: past });
+        await store.rememberBrowser('u', browser('long', 1), 2);
+        await store.rememberBrowser('u', expired, 2);
+        await store.rememberBrowser('v', browser('a', 0, { expiresAt: past }), MAX);
+        await store.rememberBrowser('v', browser('b', 1, { expiresAt: past }), MAX);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['long']);
+        expect(await store.touchRememberedBrowser('u', 'expired', expired.tokenHash, Date.now()), 'an expired browser is no longer remembered').to.equal(false);
+        expect(await store.listRememberedBrowsers('v')).to.deep.equal([]);
+        expect(await store.touchRememberedBrowser('v', 'b', tokenHash('b'), Date.now())).to.equal(false);
+        // Cap 2: the expired one takes no place, so adding one keeps both live ones.
+        await store.rememberBrowser('u', browser('new', 2), 2);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['long', 'new']);
+      });
+
+      it('keeps at most maxPerUser: remembering one more drops the oldest', async () => {
+        for (const [id, at] of [['c', 30], ['a', 10], ['b', 20]] as const) await store.rememberBrowser('u', browser(id, at), 3);
+        await store.rememberBrowser('u', browser('d', 40), 3);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['b', 'c', 'd']);
+        expect(await store.touchRememberedBrowser('u', 'a', tokenHash('a'), t + 50), 'the dropped one').to.equal(false);
+        // A lower cap (the option changed) drops as many as needed at the next one.
+        await store.rememberBrowser('u', browser('e', 50), 2);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['d', 'e']);
+        // Another user's browsers are not counted.
+        await store.rememberBrowser('other', browser('x', 60), 1);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['d', 'e']);
+      });
+
+      it('records a use: lastUsedAt only, the token kept, when no new token hash is given', async () => {
+        const b = browser('b', 0);
+        await store.rememberBrowser('u', b, MAX);
+        expect(await store.touchRememberedBrowser('u', 'b', b.tokenHash, t + 5_001)).to.equal(true);
+        expect(await store.listRememberedBrowsers('u')).to.deep.equal([{ ...b, lastUsedAt: t + 5_001 }]);
+        expect(await store.touchRememberedBrowser('u', 'b', b.tokenHash, t + 6_003), 'the same token again').to.equal(true);
+      });
+
+      it('rotates the token hash only when the old hash matches; the stale hash is refused afterwards', async () => {
+        const b = browser('b', 0);
+        await store.rememberBrowser('u', b, MAX);
+        expect(await store.touchRememberedBrowser('u', 'b', tokenHash('wrong'), t + 1, tokenHash('evil')), 'a wrong hash').to.equal(false);
+        expect(await store.listRememberedBrowsers('u'), 'a refused touch changes nothing').to.deep.equal([b]);
+        expect(await store.touchRememberedBrowser('u', 'b', b.tokenHash, t + DAY + 7, tokenHash('new'))).to.equal(true);
+        expect(await store.listRememberedBrowsers('u')).to.deep.equal([{ ...b, tokenHash: tokenHash('new'), lastUsedAt: t + DAY + 7, rotatedAt: t + DAY + 7 }]);
+        expect(await store.touchRememberedBrowser('u', 'b', b.tokenHash, t + DAY + 8), 'the stale hash').to.equal(false);
+        expect(await store.touchRememberedBrowser('u', 'b', b.tokenHash, t + DAY + 8, tokenHash('again')), 'the stale hash, rotating').to.equal(false);
+        expect(await store.touchRememberedBrowser('u', 'b', tokenHash('new'), t + DAY + 9)).to.equal(true);
+      });
+
+      it('refuses a touch of an unknown id, or of another user\'s browser', async () => {
+        const b = browser('b', 0);
+        await store.rememberBrowser('u', b, MAX);
+        expect(await store.touchRememberedBrowser('u', 'nope', b.tokenHash, t + 1)).to.equal(false);
+        expect(await store.touchRememberedBrowser('other', 'b', b.tokenHash, t + 1, tokenHash('evil'))).to.equal(false);
+        expect(await store.listRememberedBrowsers('u')).to.deep.equal([b]);
+        expect(await store.listRememberedBrowsers('other')).to.deep.equal([]);
+      });
+
+      it('of 20 concurrent rotations of one token, exactly one wins, and its hash is the one kept', async () => {
+        const b = browser('b', 0);
+        await store.rememberBrowser('u', b, MAX);
+        const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => store.touchRememberedBrowser('u', 'b', b.tokenHash, t + DAY + i, tokenHash(`new${i}`))));
+        expect(outs.filter(Boolean)).to.have.length(1);
+        const winner = outs.indexOf(true);
+        expect(await store.listRememberedBrowsers('u')).to.deep.equal([{ ...b, tokenHash: tokenHash(`new${winner}`), lastUsedAt: t + DAY + winner, rotatedAt: t + DAY + winner }]);
+      });
+
+      it('forgets one browser (false when there is none), or all of one user\'s, and only that user\'s', async () => {
+        for (const id of ['a', 'b', 'c']) await store.rememberBrowser('u', browser(id, id.charCodeAt(0)), MAX);
+        await store.rememberBrowser('other', browser('a', 1), MAX);
+        expect(await store.forgetRememberedBrowser('u', 'b')).to.equal(true);
+        expect(await store.forgetRememberedBrowser('u', 'b')).to.equal(false);
+        expect(await store.forgetRememberedBrowser('u', 'nope')).to.equal(false);
+        expect(await store.forgetRememberedBrowser('nobody', 'a')).to.equal(false);
+        expect(await store.touchRememberedBrowser('u', 'b', tokenHash('b'), t + 1)).to.equal(false);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['a', 'c']);
+
+        await store.forgetRememberedBrowsers('u');
+        await store.forgetRememberedBrowsers('u');
+        expect(await store.listRememberedBrowsers('u')).to.deep.equal([]);
+        expect(await store.touchRememberedBrowser('u', 'a', tokenHash('a'), t + 1)).to.equal(false);
+        expect(await store.listRememberedBrowsers('other')).to.deep.equal([browser('a', 1)]);
+        expect(await store.touchRememberedBrowser('other', 'a', tokenHash('a'), t + 2)).to.equal(true);
+        // Remembering again after forgetting all starts a fresh list.
+        await store.rememberBrowser('u', browser('d', 100), MAX);
+        expect((await store.listRememberedBrowsers('u')).map((x) => x.id)).to.deep.equal(['d']);
+      });
+
+      it('keeps users apart: the same browser id under two users is two entries', async () => {
+        await store.rememberBrowser('u1', browser('same', 0), MAX);
+        await store.rememberBrowser('u2', browser('same', 1, { tokenHash: tokenHash('u2') }), MAX);
+        expect(await store.touchRememberedBrowser('u1', 'same', tokenHash('u2'), t + 2), 'u2\'s token for u1').to.equal(false);
+        expect(await store.touchRememberedBrowser('u2', 'same', tokenHash('u2'), t + 3, tokenHash('rotated'))).to.equal(true);
+        expect(await store.listRememberedBrowsers('u1')).to.deep.equal([browser('same', 0)]);
+        expect(await store.forgetRememberedBrowser('u1', 'same')).to.equal(true);
+        expect((await store.listRememberedBrowsers('u2')).map((x) => x.tokenHash)).to.deep.equal([tokenHash('rotated')]);
       });
     });
 

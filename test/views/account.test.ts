@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { backupCodesText, defaultViews, formatUtcDateTime } from '../../views/index.ts';
-import type { AccountPageData, BackupCodesPageData, DeviceView, SetupRequiredPageData } from '../../views/index.ts';
+import type { AccountPageData, BackupCodesPageData, BrowserView, DeviceView, SetupRequiredPageData } from '../../views/index.ts';
 
 const EVIL = `<script>alert("x")</script>'`;
 const EVIL_ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;';
 
 const PHONE: DeviceView = { id: 'dev-1', name: 'Phone', kind: 'totp', createdAt: '2024-05-01T14:05:09.000Z', lastUsedAt: '2024-06-02T03:04:00.000Z' };
 const TABLET: DeviceView = { id: 'dev-2', name: 'Tablet', kind: 'totp', createdAt: '2024-05-03T09:00:00.000Z', lastUsedAt: null };
+const CHROME: BrowserView = { id: 'br-1', name: 'Chrome on Linux', lastUsedAt: '2024-06-02T03:04:00.000Z', expiresAt: '2024-07-01T14:05:00.000Z' };
+const FIREFOX: BrowserView = { id: 'br-2', name: 'Firefox on Windows', lastUsedAt: '2024-05-20T10:00:00.000Z', expiresAt: '2024-06-19T10:00:00.000Z' };
 
 function accountData(over: Partial<AccountPageData> = {}): AccountPageData {
   return {
@@ -182,6 +184,87 @@ describe('views: account, backup codes, setup required', () => {
       expect(pending).to.include('Your administrator requires two-factor authentication. Set it up to continue.');
       expect(pending).to.include('<a class="button" href="/2fa/setup">Set up an authenticator app</a>');
       expect(pending).to.include('<p class="notice" role="status">Phone removed</p>');
+    });
+  });
+
+  describe('account page: remembered browsers', () => {
+    const BROWSERS = { rememberedBrowsers: [CHROME, FIREFOX], browsersUrl: '/2fa/browsers' };
+
+    /** The "Remembered browsers" section, or undefined. */
+    function browsersSection(page: string): string | undefined {
+      return /<section aria-labelledby="browsers-heading">[\s\S]*?<\/section>/.exec(page)?.[0];
+    }
+
+    it('without the option (no browsers given): no section, no forget form, no mention', () => {
+      const page = defaultViews.account(accountData());
+      expect(browsersSection(page)).to.equal(undefined);
+      expect(page).not.to.include('/browsers');
+      expect(page).not.to.match(/remembered/i);
+    });
+
+    it('lists each browser with its last use and expiry, and a "Forget" form posting the token', () => {
+      const page = defaultViews.account(accountData(BROWSERS));
+      const section = browsersSection(page) ?? '';
+      expect(section).to.include('<h2 id="browsers-heading">Remembered browsers</h2>');
+      expect(section).to.include('<h3 class="device-name" id="browser-0-name">Chrome on Linux</h3>');
+      expect(section).to.include('<h3 class="device-name" id="browser-1-name">Firefox on Windows</h3>');
+      expect(section).to.include('Last used <time datetime="2024-06-02T03:04:00.000Z">2024-06-02 03:04 UTC</time>');
+      expect(section).to.include('Remembered until <time datetime="2024-07-01T14:05:00.000Z">2024-07-01 14:05 UTC</time>');
+      const actions = forms(section).map((f) => /action="([^"]*)"/.exec(f)?.[1]);
+      expect(actions).to.deep.equal(['/2fa/browsers/br-1/forget', '/2fa/browsers/br-2/forget', '/2fa/browsers/forget-all']);
+      for (const f of forms(section)) {
+        expect(f).to.match(/^<form method="post" /);
+        expect(f).to.include('<input type="hidden" name="_csrf" value="tok">');
+        // Forgetting needs no code: it only takes a convenience away.
+        expect(f).not.to.include('name="code"');
+      }
+      // Each "Forget" says which browser; "Forget all" is the last form of the section.
+      expect(forms(section)[0]).to.include('<button type="submit" class="secondary" aria-describedby="browser-0-name">Forget</button>');
+      expect(forms(section)[1]).to.include('aria-describedby="browser-1-name">Forget</button>');
+      expect(forms(section)[2]).to.include('<button type="submit" class="danger">Forget all remembered browsers</button>');
+    });
+
+    it('sits between the backup codes and turning 2FA off; every id stays unique', () => {
+      const page = defaultViews.account(accountData(BROWSERS));
+      const at = (s: string) => page.indexOf(s);
+      expect(at('id="backup-heading"')).to.be.lessThan(at('id="browsers-heading"'));
+      expect(at('id="browsers-heading"')).to.be.lessThan(at('id="disable-heading"'));
+      const ids = [...page.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids).size).to.equal(ids.length);
+    });
+
+    it('when none is remembered: says so, with no forget form', () => {
+      const section = browsersSection(defaultViews.account(accountData({ rememberedBrowsers: [], browsersUrl: '/2fa/browsers' }))) ?? '';
+      expect(section).to.include('<h2 id="browsers-heading">Remembered browsers</h2>');
+      expect(section).to.include('No browser is remembered');
+      expect(forms(section)).to.deep.equal([]);
+    });
+
+    it('without browsersUrl: the forms post under the prefix', () => {
+      const page = defaultViews.account(accountData({ prefix: '/mfa', rememberedBrowsers: [CHROME] }));
+      expect(forms(browsersSection(page) ?? '').map((f) => /action="([^"]*)"/.exec(f)?.[1])).to.deep.equal(['/mfa/browsers/br-1/forget', '/mfa/browsers/forget-all']);
+    });
+
+    it('not shown without active 2FA', () => {
+      const page = defaultViews.account(accountData({ state: 'none', devices: [], ...BROWSERS }));
+      expect(browsersSection(page)).to.equal(undefined);
+      expect(page).not.to.include('/browsers');
+    });
+
+    it('escapes browser names, ids (URL-encoded in actions), the URL and the token', () => {
+      const id = `a/b?c#d "e'<f>&g`;
+      const page = defaultViews.account(accountData({
+        rememberedBrowsers: [{ ...CHROME, id, name: EVIL }],
+        browsersUrl: '/b"<x>',
+        csrfToken: 't"k',
+      }));
+      const section = browsersSection(page) ?? '';
+      expect(page).not.to.include('<script>');
+      expect(section).to.include(`<h3 class="device-name" id="browser-0-name">${EVIL_ESCAPED}</h3>`);
+      const enc = encodeURIComponent(id).replace(/'/g, '&#39;');
+      expect(section).to.include(`action="/b&quot;&lt;x&gt;/${enc}/forget"`);
+      expect(section).to.include('action="/b&quot;&lt;x&gt;/forget-all"');
+      for (const f of forms(section)) expect(f).to.include('value="t&quot;k"');
     });
   });
 
@@ -403,6 +486,7 @@ describe('views: account, backup codes, setup required', () => {
       const pages = [
         defaultViews.account(accountData({ notice: 'Done', error: 'Wrong code', retryAfterSeconds: 30 })),
         defaultViews.account(accountData({ state: 'none', devices: [] })),
+        defaultViews.account(accountData({ rememberedBrowsers: [CHROME, FIREFOX], browsersUrl: '/2fa/browsers' })),
         defaultViews.backupCodes(codesData()),
         defaultViews.setupRequired(requiredData()),
         defaultViews.setupRequired(requiredData({ emailAddress: 'alice@example.test' })),

@@ -42,6 +42,7 @@ function allPages(): string[] {
     defaultViews.setupDone(doneData()),
     defaultViews.verify(verifyData({ error: 'Wrong code', returnTo: '/next', backupCodesRemaining: 2, retryAfterSeconds: 90 })),
     defaultViews.verify(verifyData({ returnTo: '/next', notice: 'We sent a code.', emailCode: { sendUrl: '/2fa/email-code', address: 'a***@example.test' } })),
+    defaultViews.verify(verifyData({ rememberDays: 30 })),
   ];
 }
 
@@ -186,6 +187,70 @@ describe('views', () => {
         .to.include('Try again in 45 seconds.');
       expect(defaultViews.verify(verifyData({ error: 'Too many attempts.', retryAfterSeconds: 60 })))
         .to.include('Try again in 1 minute.');
+    });
+  });
+
+  describe('"Don\'t ask for a code on this browser"', () => {
+    const PASSKEY = { optionsUrl: '/2fa/passkeys/authentication-options', scriptUrl: '/2fa/assets/passkeys.js' };
+
+    /** The form that posts a code. */
+    function codeForm(page: string): string {
+      return (page.match(/<form\b[\s\S]*?<\/form>/g) ?? []).find((f) => f.includes('name="code"')) ?? '';
+    }
+
+    function passkeyForm(page: string): string {
+      return (page.match(/<form\b[\s\S]*?<\/form>/g) ?? []).find((f) => f.includes('data-passkey="authenticate"')) ?? '';
+    }
+
+    it('is not offered without rememberDays', () => {
+      const page = defaultViews.verify(verifyData({ passkey: PASSKEY }));
+      expect(page).not.to.include('name="remember"');
+      expect(page).not.to.include('type="checkbox"');
+      expect(page).not.to.include('Don&#39;t ask');
+      expect(passkeyForm(page)).not.to.include('remember');
+    });
+
+    it('with rememberDays: an unticked checkbox inside the code form, labelled with the days, before the button', () => {
+      const page = defaultViews.verify(verifyData({ returnTo: '/next', rememberDays: 30 }));
+      const form = codeForm(page);
+      expect(form).to.match(/^<form method="post" action="\/2fa\/verify">/);
+      const box = /<input type="checkbox"[^>]*>/.exec(form)?.[0] ?? '';
+      expect(box).to.equal('<input type="checkbox" id="remember" name="remember" value="on">');
+      expect(form).to.include('<label class="check" for="remember"><input type="checkbox" id="remember" name="remember" value="on"> Don&#39;t ask for a code on this browser for 30 days</label>');
+      expect(form.indexOf('name="remember"')).to.be.greaterThan(form.indexOf('name="code"'));
+      expect(form.indexOf('name="remember"')).to.be.lessThan(form.indexOf('>Verify</button>'));
+      expect(page.match(/name="remember"/g)).to.have.length(1);
+      // The code field keeps the focus.
+      expect(/<input type="text" id="code"[^>]*>/.exec(page)?.[0]).to.include('autofocus');
+      expect(box).not.to.include('autofocus');
+      const ids = [...page.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids).size).to.equal(ids.length);
+    });
+
+    it('says "1 day" for one day', () => {
+      const page = defaultViews.verify(verifyData({ rememberDays: 1 }));
+      expect(page).to.include('Don&#39;t ask for a code on this browser for 1 day</label>');
+    });
+
+    it('is not offered for a number of days that is not positive', () => {
+      for (const rememberDays of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(defaultViews.verify(verifyData({ rememberDays })), String(rememberDays)).not.to.include('name="remember"');
+      }
+    });
+
+    it('the passkey form posts the same choice: a hidden remember field the script fills from the checkbox', () => {
+      const page = defaultViews.verify(verifyData({ rememberDays: 30, passkey: PASSKEY }));
+      const form = passkeyForm(page);
+      expect(form).to.match(/^<form method="post" action="\/2fa\/verify" class="passkey" data-passkey="authenticate" data-options-url="[^"]*" data-remember-from="remember" hidden>/);
+      expect(form).to.include('<input type="hidden" name="remember" value="">');
+      expect(codeForm(page)).to.include('id="remember"');
+    });
+
+    it('works with the email form: the emailed code goes into the form that has the checkbox', () => {
+      const page = defaultViews.verify(verifyData({ rememberDays: 30, emailCode: { sendUrl: '/2fa/email-code', address: 'a***@example.test' } }));
+      const email = (page.match(/<form\b[\s\S]*?<\/form>/g) ?? []).find((f) => f.includes('Email me a code instead')) ?? '';
+      expect(email).not.to.include('remember');
+      expect(codeForm(page)).to.include('name="remember"');
     });
   });
 

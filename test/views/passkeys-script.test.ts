@@ -31,4 +31,11 @@ describe('views: the passkey script', () => {
     expect(PASSKEYS_SCRIPT).to.include("headers['x-csrf-token'] = csrf.value");
     expect(PASSKEYS_SCRIPT).to.include("'content-type': 'application/json'");
   });
+
+  it('copies the "Don\'t ask for a code on this browser" choice into a form that names the checkbox', () => {
+    expect(PASSKEYS_SCRIPT).to.include("form.getAttribute('data-remember-from')");
+    expect(PASSKEYS_SCRIPT).to.include("into.value = box instanceof HTMLInputElement && box.checked ? 'on' : ''");
+    // Before the form leaves: the choice is read when the passkey answer is in.
+    expect(PASSKEYS_SCRIPT.indexOf('copyRememberChoice(form);')).to.be.lessThan(PASSKEYS_SCRIPT.indexOf('HTMLFormElement.prototype.submit.call(form)'));
+  });
 });

@@ -10,7 +10,9 @@
  *   `data-options-url`, creates the credential, puts its JSON into the
  *   `credential` field and submits the form.
  * - `form[data-passkey="authenticate"]`: POSTs `{}` to its `data-options-url`,
- *   gets an assertion, puts its JSON into the `passkey` field and submits.
+ *   gets an assertion, puts its JSON into the `passkey` field and submits;
+ *   with `data-remember-from="<id>"` its `remember` field gets that
+ *   checkbox's choice ("Don't ask for a code on this browser").
  * - Any failure is put into the form's `[data-passkey-message]` (role="alert");
  *   when the server asks for a fresh code first (`step_up_required`), the
  *   form's hidden `[data-passkey-code]` field is shown.
@@ -102,6 +104,15 @@ export const PASSKEYS_SCRIPT = String.raw`(function () {
     if (input) input.focus();
   }
 
+  /** The page's "Don't ask for a code on this browser" checkbox lives in the code form; this form posts its choice too. */
+  function copyRememberChoice(form) {
+    var from = form.getAttribute('data-remember-from');
+    var into = field(form, 'remember');
+    if (!from || !into) return;
+    var box = document.getElementById(from);
+    into.value = box instanceof HTMLInputElement && box.checked ? 'on' : '';
+  }
+
   async function ceremony(form, kind) {
     var body = {};
     if (kind === 'register') {
@@ -119,6 +130,7 @@ export const PASSKEYS_SCRIPT = String.raw`(function () {
     var target = field(form, kind === 'register' ? 'credential' : 'passkey');
     if (!target) throw new Error('The form has no field for the passkey.');
     target.value = JSON.stringify(credential.toJSON());
+    copyRememberChoice(form);
     // The prototype's submit: a field named "submit" cannot shadow it.
     HTMLFormElement.prototype.submit.call(form);
     return true;

@@ -28,13 +28,21 @@ function stayVerified({ req, r }: RouteCall, user: RouteUser, generation: number
 }
 
 export async function accountPage({ req, r }: RouteCall, uid: string, err?: TwoFactorError): Promise<Answer> {
-  const status = await r.service.status(uid);
+  const [status, browsers] = await Promise.all([r.service.status(uid), r.remember.enabled ? rememberedBrowsers(r, uid) : undefined]);
   return page(r, r.views.account({
     ...pageBase(req, r, undefined, err),
     state: status.state, required: status.required, devices: status.devices,
     backupCodesRemaining: status.backupCodesRemaining, notice: takeNotice(req, `${r.sessionKey}Notice`),
     passkey: r.passkeys.enabled ? accountPasskeyLinks(r, status.devices.some((d) => d.kind === 'passkey')) : undefined,
+    rememberedBrowsers: browsers,
+    browsersUrl: browsers ? `${r.prefix}/browsers` : undefined,
   }), err ? err.status : 200);
+}
+
+/** The user's remembered browsers, most recently used first. */
+async function rememberedBrowsers(r: HttpSettings, uid: string) {
+  const browsers = await r.service.listRememberedBrowsers(uid);
+  return browsers.sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt));
 }
 
 function accountPasskeyLinks(r: HttpSettings, hasPasskey: boolean) {

@@ -10,7 +10,7 @@ import { returnToOf } from '../return-to.ts';
 import { readState, verifyLogin } from '../session-state.ts';
 import type { HttpSettings } from '../types.ts';
 import { acceptsEmailCode } from './email-code.ts';
-import { asksToRemember, rememberThisBrowser } from '../remembered.ts';
+import { acceptRememberedBrowser, asksToRemember, rememberThisBrowser } from '../remembered.ts';
 import { maskAddress } from '../../email.ts';
 import { takeNotice } from '../session-store.ts';
 import { page, pageBase, passkeyUrls, proofOf, requestInfo, requireUser, showOnPage, verification, type RouteCall, type RouteHandler, type RouteUser } from './route-kit.ts';
@@ -38,6 +38,12 @@ function emailLinks(r: HttpSettings, user: RouteUser, kind: Challenge, status: T
   return address ? { sendUrl: `${r.prefix}/email-code`, address: maskAddress(address) } : undefined;
 }
 
+/** "Don't ask for a code on this browser for N days": at login only, where the app remembers browsers and this user may use it. */
+function rememberDays(r: HttpSettings, kind: Challenge, status: TwoFactorStatus | undefined): number | undefined {
+  if (kind !== 'verify' || !r.remember.enabled || !status) return undefined;
+  return r.remember.allowForRequiredUsers || !status.required ? r.remember.days : undefined;
+}
+
 export function challengePage(call: RouteCall, user: RouteUser, kind: Challenge, returnTo: string | undefined, status: TwoFactorStatus | undefined, err?: TwoFactorError, remaining?: number) {
   const { req, r } = call;
   return page(r, r.views.verify({
@@ -47,14 +53,31 @@ export function challengePage(call: RouteCall, user: RouteUser, kind: Challenge,
     backupCodesRemaining: remaining,
     passkey: passkeyLinks(r, status),
     emailCode: emailLinks(r, user, kind, status),
+    rememberDays: rememberDays(r, kind, status),
     notice: takeNotice(req, `${r.sessionKey}Notice`),
   }), err ? err.status : 200);
+}
+
+/**
+ * A remembered browser sent to the login challenge (the usual login sends
+ * every active user here, a path the gate does not guard) passes it as the
+ * gate passes it on the app's own paths. True when the session is now verified.
+ */
+async function passedAsRemembered({ req, r }: RouteCall, user: RouteUser): Promise<boolean> {
+  if (!r.remember.enabled) return false;
+  const { facts, verified } = await verification(r, user);
+  return facts.state === 'active' && !verified && acceptRememberedBrowser(req, r, user.uid);
 }
 
 export function showChallenge(kind: Challenge): RouteHandler {
   return async (call) => {
     const { r } = call;
     const user = requireUser(call);
+    if (kind === 'verify' && await passedAsRemembered(call, user)) {
+      if (!call.json) return redirectAnswer(returnToOf(call.req.query) ?? r.afterVerifyPath, 303);
+      const verifiedAt = readState(call.req, r, user.uid)!.verifiedAt!;
+      return jsonAnswer({ verified: true, verifiedAt: new Date(verifiedAt).toISOString() });
+    }
     if (call.json) {
       // A bump elsewhere (disable, regeneration, removal) or a logout ends this session's verification, as in GET /2fa.
       const { verified } = await verification(r, user);

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
 describeEachExampleApp('browser: admin requires two-factor authentication for a user', function (kind) {
@@ -20,7 +20,7 @@ describeEachExampleApp('browser: admin requires two-factor authentication for a 
   });
   after(async () => { await browser?.close(); });
 
-  for (const viewport of BOTH_VIEWPORTS) {
+  for (const viewport of viewportsFor(kind)) {
     describe(`at ${viewport} width`, () => {
       let ex: RunningExample;
       before(async () => { ex = await startExample({}, kind); });

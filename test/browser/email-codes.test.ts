@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport, viewportsFor } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { codeIn, startSmtpCapture, type CapturedMessage, type SmtpCapture } from '../support/smtp-capture.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, signOut, submitCode, verifyForm } from './flows.ts';
@@ -66,7 +66,7 @@ describeEachExampleApp('browser: a sign-in code by email', function (kind) {
     }
   }
 
-  for (const { viewport, javaScript } of SIGN_IN_JOURNEYS) {
+  for (const { viewport, javaScript } of SIGN_IN_JOURNEYS.filter((j) => viewportsFor(kind).includes(j.viewport))) {
     const how = `${viewport}${javaScript ? '' : ', without JavaScript'}`;
     it(`signs in with a code asked for on the verify page and read from the email (${how})`, async () => {
       j = await startJourney(browser, javaScript ? 'email-code' : 'email-code-no-js', viewport, await app(), { javaScriptEnabled: javaScript });

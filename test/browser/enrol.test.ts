@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describeEachExampleApp('browser: enrolment, then login with a code or a backup code', function (kind) {
@@ -15,7 +15,7 @@ describeEachExampleApp('browser: enrolment, then login with a code or a backup c
   before(async () => { browser = await launchBrowser(); });
   after(async () => { await browser?.close(); });
 
-  for (const viewport of BOTH_VIEWPORTS) {
+  for (const viewport of viewportsFor(kind)) {
     describe(`at ${viewport} width`, () => {
       let ex: RunningExample;
       let j: Journey | undefined;

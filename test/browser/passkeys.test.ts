@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { describeEachExampleApp, startExample, type ExampleAppOptions, type ExampleKind, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
@@ -100,7 +100,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
   });
   after(async () => { await browser?.close(); });
 
-  for (const viewport of BOTH_VIEWPORTS) {
+  for (const viewport of viewportsFor(kind)) {
     it(`adds a first passkey from the account page, then signs in with it (${viewport})`, async () => {
       j = await passkeyJourney(browser, 'passkey-first', await app(), viewport);
       const { page } = j;

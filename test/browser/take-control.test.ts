@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BOTH_VIEWPORTS, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, submitCode, verifyForm } from './flows.ts';
 
@@ -29,7 +29,7 @@ describeEachExampleApp('browser: take control of a remote session', function (ki
   });
   after(async () => { await browser?.close(); });
 
-  for (const viewport of BOTH_VIEWPORTS) {
+  for (const viewport of viewportsFor(kind)) {
     describe(`without 2FA, at ${viewport} width`, () => {
       let ex: RunningExample;
       before(async () => { ex = await startExample({}, kind); });
@@ -86,7 +86,7 @@ describeEachExampleApp('browser: take control of a remote session', function (ki
       await ex?.stop();
     });
 
-    for (const viewport of BOTH_VIEWPORTS) {
+    for (const viewport of viewportsFor(kind)) {
       it(`asks "Confirm it's you", then goes back to the action (${viewport})`, async () => {
         j = await startJourney(browser, 'step-up', viewport, ex);
         const { page } = j;

@@ -24,6 +24,16 @@ export const VIEWPORTS: Record<Viewport, BrowserContextOptions> = {
 
 export const BOTH_VIEWPORTS: Viewport[] = ['desktop', 'phone'];
 
+/**
+ * The widths a journey runs at on one example app: both on Koa, the desktop
+ * on Express. The pages are the same HTML from the same views on both; what
+ * the Express run proves is the adapter (forms, redirects, cookies,
+ * sessions), which one width shows. Halves the suite's browser time.
+ */
+export function viewportsFor(kind: 'koa' | 'express'): Viewport[] {
+  return kind === 'koa' ? BOTH_VIEWPORTS : ['desktop'];
+}
+
 export const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'test-output', 'screenshots');
 
 const CHROMIUM_ARGS = [

@@ -10,14 +10,13 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { Cluster } from 'ioredis';
 import { createTransport } from 'nodemailer';
-import { MemoryGuardStore, SecretBox, type EmailOptions, type MailTransport, type TwoFactorOptions } from '../../src/index.ts';
+import { MemoryGuardStore, type EmailOptions, type MailTransport } from '../../src/index.ts';
 import { advanceClock, realNow, resetClock } from '../support/clock.ts';
 import { codeAt, codeWithTimeLeft, describeEachExampleApp, enrol, startExample, type ExampleAppOptions, type ExampleKind, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient, HttpResponse } from '../support/http-client.ts';
 import { inParallel, storeReady, tally, waitUntil, wrongCodes } from '../support/parallel.ts';
-import { connectGuardCluster, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+import { clusterBackend, redisBackend } from '../support/race-backends.ts';
 import { codeIn, startSmtpCapture, type CapturedMessage, type SmtpCapture } from '../support/smtp-capture.ts';
 
 const ALICE = '1';
@@ -542,44 +541,7 @@ describeEachExampleApp('security: emailed one-time codes', function (kind) {
 // The race on shared stores: the code is taken in the guard store's one
 // atomic attempt, whichever app server or Cluster master answers.
 
-interface Backend {
-  name: string;
-  start(): Promise<ExampleAppOptions>;
-  stop(): Promise<void>;
-}
-
-/** Every loser of a race is a failure; the budget must not turn the race into a lockout test. */
-const RACE_LIMITS: TwoFactorOptions['limits'] = { maxFailures: 1000, hardCap: 100_000, ipMaxFailures: 0 };
-
-const BACKENDS: Backend[] = [
-  (() => {
-    let server: RedisProcess | undefined;
-    return {
-      name: 'one Redis',
-      async start() {
-        server = await startRedis();
-        return { redisUrl: server.url, twoFactor: { limits: RACE_LIMITS } };
-      },
-      async stop() { await server?.stop(); },
-    };
-  })(),
-  (() => {
-    let cluster: RedisCluster | undefined;
-    let client: Cluster | undefined;
-    return {
-      name: 'a 3-master Redis Cluster',
-      async start() {
-        cluster = await startRedisCluster();
-        client = await connectGuardCluster(cluster);
-        return { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: RACE_LIMITS } };
-      },
-      async stop() {
-        client?.disconnect();
-        await cluster?.stop();
-      },
-    };
-  })(),
-];
+const BACKENDS = [redisBackend(), clusterBackend()];
 
 for (const backend of BACKENDS) {
   describe(`security: an emailed code raced from 20 sessions on ${backend.name}`, function () {

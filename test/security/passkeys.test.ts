@@ -7,14 +7,13 @@
  * that goes back — plus the failure budget, the admin policy and removal.
  */
 import { expect } from 'chai';
-import type { Cluster } from 'ioredis';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { SecretBox, type TwoFactorOptions } from '../../src/index.ts';
+import type { TwoFactorOptions } from '../../src/index.ts';
 import { csrfOf } from '../account/helpers.ts';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
-import { inParallel, storeReady, tally } from '../support/parallel.ts';
-import { connectGuardCluster, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+import { inParallel, storeReady } from '../support/parallel.ts';
+import { clusterBackend, memoryBackend, redisBackend } from '../support/race-backends.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 
 /** Links a passkey held by `authenticator` to the logged-in user of `client`; returns the JSON answer. */
@@ -261,40 +260,7 @@ describe('passkey settings', function () {
   });
 });
 
-const LIMITS: TwoFactorOptions['limits'] = { maxFailures: 1000, hardCap: 100_000, ipMaxFailures: 0 };
-
-interface Backend { name: string; start(): Promise<Parameters<typeof startExample>[0]>; stop(): Promise<void> }
-
-const BACKENDS: Backend[] = [
-  { name: 'in-memory stores', start: async () => ({ twoFactor: { limits: LIMITS } }), stop: async () => {} },
-  (() => {
-    let server: RedisProcess | undefined;
-    return {
-      name: 'one Redis',
-      async start() {
-        server = await startRedis();
-        return { redisUrl: server.url, twoFactor: { limits: LIMITS } };
-      },
-      async stop() { await server?.stop(); },
-    };
-  })(),
-  (() => {
-    let cluster: RedisCluster | undefined;
-    let client: Cluster | undefined;
-    return {
-      name: 'a 3-master Redis Cluster',
-      async start() {
-        cluster = await startRedisCluster();
-        client = await connectGuardCluster(cluster);
-        return { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: LIMITS } };
-      },
-      async stop() {
-        client?.disconnect();
-        await cluster?.stop();
-      },
-    };
-  })(),
-];
+const BACKENDS = [memoryBackend(), redisBackend(), clusterBackend()];
 
 for (const backend of BACKENDS) {
   describe(`passkey challenges race on ${backend.name}`, function () {

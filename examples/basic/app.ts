@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { twoFactor, twoFactorErrors, DEFAULT_CONTENT_SECURITY_POLICY, type AuditEvent, type TwoFactorOptions } from '../../src/index.ts';
 import { createRedisClient, whenReady } from '../../src/redis/index.ts';
 import { exampleTwoFactorSettings, type ExampleEmail } from './settings.ts';
-import { checkPassword, findById, type User } from './users.ts';
+import { userDirectory, type User } from './users.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 import { dashboardPage, loginPage, takeControlPage } from './pages.ts';
 
@@ -37,6 +37,8 @@ export interface ExampleOptions {
    * Default: no email.
    */
   email?: ExampleEmail | undefined;
+  /** scrypt cost N of the demo users' password hashes. Default: `DEFAULT_PASSWORD_COST` (2^14). */
+  passwordCost?: number | undefined;
 }
 
 export interface ExampleApp {
@@ -53,11 +55,14 @@ export function createExampleApp(o: ExampleOptions = {}): ExampleApp {
   let redis: Redis | undefined;
   if (o.redisUrl) redis = createRedisClient(o.redisUrl);
 
-  const tf = twoFactor({ ...exampleTwoFactorSettings(o, redis), ...o.twoFactor });
+  const users = userDirectory(o.passwordCost);
+  const tf = twoFactor({ ...exampleTwoFactorSettings(o, redis, users), ...o.twoFactor });
 
   passport.serializeUser((user: any, done) => done(null, (user as User).id));
-  passport.deserializeUser((id: string, done) => done(null, findById(id) ?? false));
-  passport.use(new LocalStrategy((username, password, done) => done(null, checkPassword(username, password) ?? false)));
+  passport.deserializeUser((id: string, done) => done(null, users.findById(id) ?? false));
+  passport.use(new LocalStrategy((username, password, done) => {
+    users.checkPassword(username, password).then((user) => done(null, user ?? false), done);
+  }));
 
   // First, so every error is answered as the contract says: a session store
   // that cannot answer (Redis down, paused, out of memory) is the package's

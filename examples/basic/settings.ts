@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { AuditEvent, EmailMessage, EmailOptions } from '../../src/index.ts';
-import { checkPassword, listUsers, type User } from './users.ts';
+import type { User, UserDirectory } from './users.ts';
 
 /** The sender of the example's emails when `MAIL_FROM` is not set. */
 export const DEFAULT_MAIL_FROM = 'koa-two-factor example <security@example.test>';
@@ -33,6 +33,7 @@ export function exampleEmailOptions(email: ExampleEmail | undefined): EmailOptio
 export function exampleTwoFactorSettings(
   o: { audit?: ((e: AuditEvent) => void) | undefined; encryptionKeys?: string | undefined; email?: ExampleEmail | undefined },
   redis: Redis | undefined,
+  users: UserDirectory,
 ) {
   return {
     issuer: 'koa-two-factor example',
@@ -40,9 +41,9 @@ export function exampleTwoFactorSettings(
     encryptionKeys: o.encryptionKeys,
     audit: o.audit ?? ((e: AuditEvent) => console.log(JSON.stringify({ audit: e }))),
     canManage: (user: User) => user.role === 'admin',
-    verifyPassword: (user: User, password: string) => checkPassword(user.username, password) !== null,
+    verifyPassword: async (user: User, password: string) => (await users.checkPassword(user.username, password)) !== null,
     // The address tells a user by email when the admin resets their 2FA.
-    listUsers: () => listUsers().map(({ id, username, email }) => ({ id, username, email })),
+    listUsers: () => users.listUsers().map(({ id, username, email }) => ({ id, username, email })),
     email: exampleEmailOptions(o.email),
   };
 }

@@ -15,7 +15,7 @@ import { twoFactor, twoFactorErrors, DEFAULT_CONTENT_SECURITY_POLICY, type Expre
 import { createRedisClient, whenReady } from '../../src/redis/index.ts';
 import type { ExampleOptions } from '../basic/app.ts';
 import { exampleTwoFactorSettings } from '../basic/settings.ts';
-import { checkPassword, findById, type User } from '../basic/users.ts';
+import { userDirectory, type User } from '../basic/users.ts';
 import { dashboardPage, loginPage, takeControlPage } from '../basic/pages.ts';
 import { memorySessionStore, redisSessionStore } from './session-stores.ts';
 
@@ -47,13 +47,16 @@ export function createExpressExampleApp(o: ExpressExampleOptions = {}): ExpressE
   let redis: Redis | undefined;
   if (o.redisUrl) redis = createRedisClient(o.redisUrl);
 
-  const tf = twoFactor({ ...exampleTwoFactorSettings(o, redis), ...o.twoFactor });
+  const users = userDirectory(o.passwordCost);
+  const tf = twoFactor({ ...exampleTwoFactorSettings(o, redis, users), ...o.twoFactor });
 
   // Passport of this app alone (passport's default instance is process-wide).
   const auth = new passport.Passport();
   auth.serializeUser<string>((user, done) => done(null, (user as User).id));
-  auth.deserializeUser<string>((id, done) => done(null, findById(id) ?? false));
-  auth.use(new LocalStrategy((username, password, done) => done(null, checkPassword(username, password) ?? false)));
+  auth.deserializeUser<string>((id, done) => done(null, users.findById(id) ?? false));
+  auth.use(new LocalStrategy((username, password, done) => {
+    users.checkPassword(username, password).then((user) => done(null, user ?? false), done);
+  }));
 
   // The example's own pages use the package's layout, so the same strict policy fits them.
   app.use(htmlHeaders);

@@ -5,20 +5,20 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, type Journey } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, foreignRequests, acquireBrowser, releaseBrowser, startJourney, type Journey, pageJourney } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
 describeEachExampleApp('browser: admin requires two-factor authentication for a user', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   const journeys: Journey[] = [];
-  before(async () => { browser = await launchBrowser(); });
+  before(async () => { browser = await acquireBrowser(); });
   afterEach(async () => {
     for (const j of journeys) expect(foreignRequests(j), `${j.name}: requests to other hosts`).to.deep.equal([]);
     await Promise.all(journeys.map((j) => j.close()));
     journeys.length = 0;
   });
-  after(async () => { await browser?.close(); });
+  after(async () => { await releaseBrowser(); });
 
   for (const viewport of viewportsFor(kind)) {
     describe(`at ${viewport} width`, () => {
@@ -26,7 +26,7 @@ describeEachExampleApp('browser: admin requires two-factor authentication for a 
       before(async () => { ex = await startExample({}, kind); });
       after(async () => { await ex?.stop(); });
 
-      it('ticks bob, chooses Required, confirms with the password; bob then lands on setup', async () => {
+      pageJourney(kind)('ticks bob, chooses Required, confirms with the password; bob then lands on setup', async () => {
         const admin = await startJourney(browser, 'admin', viewport, ex);
         journeys.push(admin);
         const { page } = admin;

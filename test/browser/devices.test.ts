@@ -3,7 +3,7 @@
  * page; both are listed, and renaming tells them apart.
  */
 import { expect } from 'chai';
-import { BROWSER_TEST_TIMEOUT_MS, foreignRequests } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, pageJourney } from '../support/browser.ts';
 import { describeEachExampleApp } from '../support/example-server.ts';
 import { browserSuite, clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn } from './flows.ts';
 
@@ -11,7 +11,7 @@ describeEachExampleApp('browser: a second authenticator app', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   const suite = browserSuite(kind);
 
-  it('adds one from the account page and lists both devices', async () => {
+  pageJourney(kind)('adds one from the account page and lists both devices', async () => {
     const j = await suite.journey('second-device', 'desktop');
     const { page } = j;
     await signIn(j, 'alice');

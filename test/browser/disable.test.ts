@@ -3,7 +3,7 @@
  * with a code.
  */
 import { expect } from 'chai';
-import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode, pageJourney } from '../support/browser.ts';
 import { describeEachExampleApp } from '../support/example-server.ts';
 import { browserSuite, alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode } from './flows.ts';
 
@@ -11,7 +11,7 @@ describeEachExampleApp('browser: turning two-factor authentication off', functio
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   const suite = browserSuite(kind);
 
-  it('turns it off with a code; the next login asks for none', async () => {
+  pageJourney(kind)('turns it off with a code; the next login asks for none', async () => {
     const j = await suite.journey('disable', 'desktop');
     const { page } = j;
     await signIn(j, 'alice');

@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport, viewportsFor } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, acquireBrowser, releaseBrowser, startJourney, typedCode, type Journey, type Viewport, viewportsFor, pageJourney } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { codeIn, startSmtpCapture, type CapturedMessage, type SmtpCapture } from '../support/smtp-capture.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, signOut, submitCode, verifyForm } from './flows.ts';
@@ -37,7 +37,7 @@ describeEachExampleApp('browser: a sign-in code by email', function (kind) {
   let ex: RunningExample | undefined;
   let j: Journey | undefined;
   before(async () => {
-    [browser, smtp] = await Promise.all([launchBrowser(), startSmtpCapture()]);
+    [browser, smtp] = await Promise.all([acquireBrowser(), startSmtpCapture()]);
   });
   /** A fresh example app (users without 2FA) emailing over SMTP to this file's mail server. */
   async function app(takeControlMaxAgeMs?: number): Promise<RunningExample> {
@@ -54,7 +54,7 @@ describeEachExampleApp('browser: a sign-in code by email', function (kind) {
     ex = undefined;
   });
   after(async () => {
-    await browser?.close();
+    await releaseBrowser();
     await smtp?.stop();
   });
 
@@ -109,7 +109,7 @@ describeEachExampleApp('browser: a sign-in code by email', function (kind) {
     });
   }
 
-  it(`does not offer email on the step-up page (2FA passed longer ago than maxAge, ${MAX_AGE_MS / 1000} s)`, async () => {
+  pageJourney(kind)(`does not offer email on the step-up page (2FA passed longer ago than maxAge, ${MAX_AGE_MS / 1000} s)`, async () => {
     j = await startJourney(browser, 'email-code-step-up', 'desktop', await app(MAX_AGE_MS));
     const { page } = j;
     await signIn(j, 'alice');
@@ -127,7 +127,7 @@ describeEachExampleApp('browser: a sign-in code by email', function (kind) {
     await expectHeading(page, 'Take control');
   });
 
-  it('says on "Two-factor authentication needed" where the confirmation goes, and sends it there once it is on', async () => {
+  pageJourney(kind)('says on "Two-factor authentication needed" where the confirmation goes, and sends it there once it is on', async () => {
     j = await startJourney(browser, 'email-activate-now', 'desktop', await app());
     const { page } = j;
     await signIn(j, 'admin');

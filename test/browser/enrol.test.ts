@@ -6,14 +6,14 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, acquireBrowser, releaseBrowser, readQrSecret, readQrUri, startJourney, typedCode, wrongCode, type Journey } from '../support/browser.ts';
 import { alertText, clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describeEachExampleApp('browser: enrolment, then login with a code or a backup code', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
-  before(async () => { browser = await launchBrowser(); });
-  after(async () => { await browser?.close(); });
+  before(async () => { browser = await acquireBrowser(); });
+  after(async () => { await releaseBrowser(); });
 
   for (const viewport of viewportsFor(kind)) {
     describe(`at ${viewport} width`, () => {

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, readQrSecret, startJourney, typedCode, type Journey } from '../support/browser.ts';
+import { acquireBrowser, releaseBrowser, readQrSecret, startJourney, typedCode, type Journey } from '../support/browser.ts';
 import { startExample, type ExampleKind, type RunningExample } from '../support/example-server.ts';
 
 /**
@@ -16,11 +16,11 @@ export function browserSuite(kind: ExampleKind): { readonly ex: RunningExample; 
   let ex: RunningExample | undefined;
   const journeys: Journey[] = [];
   before(async () => {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample({}, kind)]);
+    [browser, ex] = await Promise.all([acquireBrowser(), startExample({}, kind)]);
   });
   after(async () => {
     for (const j of journeys) await j.close();
-    await browser?.close();
+    await releaseBrowser();
     await ex?.stop();
   });
   return {

@@ -3,7 +3,7 @@
  * to wait, and even the right code is refused meanwhile.
  */
 import { expect } from 'chai';
-import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, typedCode, wrongCode, pageJourney } from '../support/browser.ts';
 import { describeEachExampleApp } from '../support/example-server.ts';
 import { browserSuite, alertText, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
@@ -11,7 +11,7 @@ describeEachExampleApp('browser: lockout after wrong codes', function (kind) {
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   const suite = browserSuite(kind);
 
-  it('shows the wait time ("Try again in …") once 5 wrong codes were sent', async () => {
+  pageJourney(kind)('shows the wait time ("Try again in …") once 5 wrong codes were sent', async () => {
     const j = await suite.journey('lockout', 'phone');
     const { page } = j;
     await signIn(j, 'alice');

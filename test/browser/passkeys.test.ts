@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { describeEachExampleApp, startExample, type ExampleAppOptions, type ExampleKind, type RunningExample } from '../support/example-server.ts';
-import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, acquireBrowser, releaseBrowser, startJourney, typedCode, type Journey, type Viewport, pageJourney } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { alertText, clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
@@ -85,7 +85,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
   let browser: Browser;
   let ex: RunningExample | undefined;
   let j: PasskeyJourney | undefined;
-  before(async () => { browser = await launchBrowser(); });
+  before(async () => { browser = await acquireBrowser(); });
   async function app(o: ExampleAppOptions = {}): Promise<RunningExample> {
     ex = await startExample(o, kind);
     return ex;
@@ -98,7 +98,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     await ex?.stop();
     ex = undefined;
   });
-  after(async () => { await browser?.close(); });
+  after(async () => { await releaseBrowser(); });
 
   for (const viewport of viewportsFor(kind)) {
     it(`adds a first passkey from the account page, then signs in with it (${viewport})`, async () => {
@@ -132,7 +132,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     });
   }
 
-  it(`steps up with a passkey when 2FA was passed longer ago than maxAge (${MAX_AGE_MS / 1000} s)`, async () => {
+  pageJourney(kind)(`steps up with a passkey when 2FA was passed longer ago than maxAge (${MAX_AGE_MS / 1000} s)`, async () => {
     j = await passkeyJourney(browser, 'passkey-step-up', await app({ takeControlMaxAgeMs: MAX_AGE_MS }));
     const { page } = j;
     await signIn(j, 'bob');
@@ -155,7 +155,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     await j.shot('started');
   });
 
-  it('links a passkey from the setup page ("Activate now") and comes back to the action', async () => {
+  pageJourney(kind)('links a passkey from the setup page ("Activate now") and comes back to the action', async () => {
     j = await passkeyJourney(browser, 'passkey-activate-now', await app());
     const { page } = j;
     await signIn(j, 'alice');
@@ -173,7 +173,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     expect(new URL(page.url()).pathname).to.equal('/remote/take-control');
   });
 
-  it('refuses a passkey the authenticator does not hold: the message shows and the session stays unverified', async () => {
+  pageJourney(kind)('refuses a passkey the authenticator does not hold: the message shows and the session stays unverified', async () => {
     j = await passkeyJourney(browser, 'passkey-missing', await app());
     const { page } = j;
     await signIn(j, 'alice');
@@ -200,7 +200,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     expect(new URL(page.url()).pathname).to.equal('/2fa/verify');
   });
 
-  it('tells a browser without the WebAuthn JSON methods to use a code, and the code still works', async () => {
+  pageJourney(kind)('tells a browser without the WebAuthn JSON methods to use a code, and the code still works', async () => {
     j = await passkeyJourney(browser, 'passkey-unsupported', await app());
     const { page } = j;
     await signIn(j, 'alice');
@@ -221,7 +221,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
     await expectHeading(page, 'Dashboard');
   });
 
-  it('asks for a fresh code before adding a passkey to a session verified a while ago', async () => {
+  pageJourney(kind)('asks for a fresh code before adding a passkey to a session verified a while ago', async () => {
     j = await passkeyJourney(browser, 'passkey-fresh-code', await app());
     const { page } = j;
     await signIn(j, 'alice');
@@ -248,7 +248,7 @@ describeEachExampleApp('browser: passkeys', function (kind: ExampleKind) {
   });
 
   for (const proof of ['the passkey', 'a backup code'] as const) {
-    it(`no longer offers a passkey once it is removed (proved with ${proof})`, async () => {
+    pageJourney(kind)(`no longer offers a passkey once it is removed (proved with ${proof})`, async () => {
       j = await passkeyJourney(browser, `passkey-removed-${proof === 'a backup code' ? 'backup' : 'passkey'}`, await app());
       const { page } = j;
       await signIn(j, 'alice');

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, launchBrowser, readQrSecret, startJourney, typedCode, type Journey, type PageFacts } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, foreignRequests, acquireBrowser, releaseBrowser, readQrSecret, startJourney, typedCode, type Journey, type PageFacts } from '../support/browser.ts';
 import { clickAndWait, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 describeEachExampleApp('browser: page quality on a phone', function (kind) {
@@ -23,7 +23,7 @@ describeEachExampleApp('browser: page quality on a phone', function (kind) {
   };
 
   before(async function () {
-    [browser, ex] = await Promise.all([launchBrowser(), startExample({}, kind)]);
+    [browser, ex] = await Promise.all([acquireBrowser(), startExample({}, kind)]);
     const j = await startJourney(browser, 'tour', 'phone', ex);
     journeys.push(j);
     const p = j.page;
@@ -73,7 +73,7 @@ describeEachExampleApp('browser: page quality on a phone', function (kind) {
   });
   after(async () => {
     await Promise.all(journeys.map((j) => j.close()));
-    await browser?.close();
+    await releaseBrowser();
     await ex?.stop();
   });
 

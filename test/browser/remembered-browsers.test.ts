@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey, type Viewport } from '../support/browser.ts';
+import { BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, acquireBrowser, releaseBrowser, startJourney, typedCode, type Journey, type Viewport, pageJourney } from '../support/browser.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, signIn, signOut, submitCode, verifyForm } from './flows.ts';
 
 const DAYS = 30;
@@ -89,7 +89,7 @@ describeEachExampleApp('browser: remembered browsers', function (kind) {
   let browser: Browser;
   let ex: RunningExample | undefined;
   const journeys: Journey[] = [];
-  before(async () => { browser = await launchBrowser(); });
+  before(async () => { browser = await acquireBrowser(); });
   async function app(): Promise<RunningExample> {
     ex = await startExample({ twoFactor: { rememberBrowser: { days: DAYS } }, takeControlMaxAgeMs: MAX_AGE_MS }, kind);
     return ex;
@@ -107,7 +107,7 @@ describeEachExampleApp('browser: remembered browsers', function (kind) {
     await ex?.stop();
     ex = undefined;
   });
-  after(async () => { await browser?.close(); });
+  after(async () => { await releaseBrowser(); });
 
   it('signs in without a code on the browser that ticked the box, not on another; forgetting it asks again', async () => {
     const target = await app();
@@ -161,7 +161,7 @@ describeEachExampleApp('browser: remembered browsers', function (kind) {
     await signInToCode(a, 'alice', 'verify-again');
   });
 
-  it('"Forget" on one browser ends that one only', async () => {
+  pageJourney(kind)('"Forget" on one browser ends that one only', async () => {
     const target = await app();
     const a = await journey('forget-one', target);
     await signIn(a, 'alice');
@@ -193,7 +193,7 @@ describeEachExampleApp('browser: remembered browsers', function (kind) {
     await signInWithoutCode(a, 'alice');
   });
 
-  it(`a remembered sign-in still asks for a code before linking an authenticator and before "Take control" (maxAge ${MAX_AGE_MS / 1000} s); the step-up page does not offer to remember`, async () => {
+  pageJourney(kind)(`a remembered sign-in still asks for a code before linking an authenticator and before "Take control" (maxAge ${MAX_AGE_MS / 1000} s); the step-up page does not offer to remember`, async () => {
     const a = await journey('remembered-step-up', await app());
     await signIn(a, 'bob');
     const { secret } = await enrolFromDashboard(a);
@@ -228,7 +228,7 @@ describeEachExampleApp('browser: remembered browsers', function (kind) {
     await expectHeading(a.page, 'Remote session started');
   });
 
-  it('remembers the browser after a passkey sign-in with the box ticked', async () => {
+  pageJourney(kind)('remembers the browser after a passkey sign-in with the box ticked', async () => {
     const target = await app();
     // WebAuthn refuses IP-address hosts: this journey opens the app at localhost.
     const url = new URL(target.url);

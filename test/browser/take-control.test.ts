@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
-import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, launchBrowser, startJourney, typedCode, type Journey } from '../support/browser.ts';
+import { viewportsFor, BROWSER_TEST_TIMEOUT_MS, expectFocusOn, foreignRequests, acquireBrowser, releaseBrowser, startJourney, typedCode, type Journey, pageJourney } from '../support/browser.ts';
 import { advanceClock, resetClock } from '../support/clock.ts';
 import { clickAndWait, enrolFromDashboard, expectHeading, linkFromSetupPage, signIn, submitCode, verifyForm } from './flows.ts';
 
@@ -21,13 +21,13 @@ describeEachExampleApp('browser: take control of a remote session', function (ki
   this.timeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser;
   let j: Journey | undefined;
-  before(async () => { browser = await launchBrowser(); });
+  before(async () => { browser = await acquireBrowser(); });
   afterEach(async () => {
     if (j) expect(foreignRequests(j), 'requests to other hosts').to.deep.equal([]);
     await j?.close();
     j = undefined;
   });
-  after(async () => { await browser?.close(); });
+  after(async () => { await releaseBrowser(); });
 
   for (const viewport of viewportsFor(kind)) {
     describe(`without 2FA, at ${viewport} width`, () => {
@@ -35,7 +35,7 @@ describeEachExampleApp('browser: take control of a remote session', function (ki
       before(async () => { ex = await startExample({}, kind); });
       after(async () => { await ex?.stop(); });
 
-      it('offers "Activate later", which leads back to the dashboard', async () => {
+      pageJourney(kind)('offers "Activate later", which leads back to the dashboard', async () => {
         j = await startJourney(browser, 'take-control-later', viewport, ex);
         const { page } = j;
         await signIn(j, 'bob');

@@ -1,7 +1,7 @@
 /**
  * Real-browser journeys through the example app: Debian's Chromium driven by
- * playwright-core. One browser per test file, a new context (cookies, storage)
- * per journey, at a desktop or a phone viewport. Every journey records the
+ * playwright-core. One browser per mocha process (`acquireBrowser`), a new
+ * context (cookies, storage) per journey, at a desktop or a phone viewport. Every journey records the
  * requests the page makes and the document answers it gets, so tests can
  * check that nothing leaves the app's host and every page carries the right
  * headers; `shot` saves a full-page screenshot and checks the page as a person
@@ -34,6 +34,18 @@ export function viewportsFor(kind: 'koa' | 'express'): Viewport[] {
   return kind === 'koa' ? BOTH_VIEWPORTS : ['desktop'];
 }
 
+/**
+ * `it` for a journey about the pages themselves (messages, focus, layout,
+ * the admin page, lockout texts): declared on Koa only. The Express app
+ * serves the same HTML from the same views, so its run keeps the journeys
+ * that go through what the adapter does (sign-in, form posts, redirects,
+ * cookies, session rotation, step-up middleware, the passkey script's JSON),
+ * declared with plain `it`. The HTTP contract tests cover both apps in full.
+ */
+export function pageJourney(kind: 'koa' | 'express'): (title: string, fn: (this: Mocha.Context) => Promise<void>) => void {
+  return kind === 'koa' ? (title, fn) => { it(title, fn); } : () => {};
+}
+
 export const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'test-output', 'screenshots');
 
 const CHROMIUM_ARGS = [
@@ -41,8 +53,55 @@ const CHROMIUM_ARGS = [
   '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
 ];
 
-export function launchBrowser(): Promise<Browser> {
+function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * How long the shared Chromium outlives its last holder. A mocha worker runs
+ * test files one after another in one process: the next browser file takes
+ * the same Chromium over instead of starting its own (about 0.7 s of CPU
+ * each, twice per file); a run that has none left closes it.
+ */
+const SHARED_BROWSER_IDLE_MS = 1_000;
+
+let sharedBrowser: Promise<Browser> | undefined;
+let holders = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/**
+ * The Chromium of this process, shared by the test files it runs; each
+ * journey still gets a context of its own (cookies, storage, permissions).
+ * Pair every call with `releaseBrowser()` (in `after`); never `close()` it.
+ */
+export async function acquireBrowser(): Promise<Browser> {
+  holders += 1;
+  clearTimeout(idleTimer);
+  const current = sharedBrowser ?? launchBrowser();
+  sharedBrowser = current;
+  try {
+    const browser = await current;
+    if (browser.isConnected()) return browser;
+    // It crashed or was closed: a new one for this holder and the next.
+    if (sharedBrowser === current) sharedBrowser = launchBrowser();
+    return await sharedBrowser;
+  } catch (err) {
+    holders -= 1;
+    if (sharedBrowser === current) sharedBrowser = undefined;
+    throw err;
+  }
+}
+
+/** Gives the shared Chromium back; it closes when nobody takes it within `SHARED_BROWSER_IDLE_MS`. */
+export async function releaseBrowser(): Promise<void> {
+  holders = Math.max(0, holders - 1);
+  if (holders > 0) return;
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    const closing = sharedBrowser;
+    sharedBrowser = undefined;
+    void closing?.then((b) => b.close()).catch(() => {});
+  }, SHARED_BROWSER_IDLE_MS);
 }
 
 /** A main-frame document answer (the page a person sees after a navigation). */
@@ -239,8 +298,16 @@ export const BROWSER_CODE_TIME_LEFT_MS = 6_000;
  */
 export const BROWSER_TEST_TIMEOUT_MS = 60_000;
 
-/** The code a person types into a page now: `codeWithTimeLeft`, with the margin a browser step needs. */
+/**
+ * The code a person types into a page now. A code of the current or the
+ * next step stays inside the example apps' window (±1 step) for at least a
+ * whole step after it is computed, so it is returned at once; a code of the
+ * previous step leaves the window when the step ends, so it comes from
+ * `codeWithTimeLeft` with the margin a browser step needs (waiting into the
+ * next step when less is left).
+ */
 export function typedCode(secret: string, offsetSteps = 0): Promise<string> {
+  if (offsetSteps >= 0) return Promise.resolve(totp(secret, offsetSteps));
   return codeWithTimeLeft(secret, offsetSteps, BROWSER_CODE_TIME_LEFT_MS);
 }
 

@@ -8,13 +8,12 @@ import { jsonAnswer, redirectAnswer } from '../negotiate.ts';
 import { returnToOf, withReturnTo } from '../return-to.ts';
 import { sessionOf } from '../session-store.ts';
 import type { Answer, HttpSettings } from '../types.ts';
+import type { TwoFactorStatus } from '../../account-actions.ts';
 import { challengePage } from './challenge.ts';
 import { requestInfo, requireUser, showOnPage, type RouteCall, type RouteUser } from './route-kit.ts';
 
-/** The user's address if emailed codes are offered to them, else the reason as an error. */
-export async function emailCodeAddress(r: HttpSettings, user: RouteUser): Promise<string> {
-  if (!r.email.enabled) throw new TwoFactorError('forbidden', {}, 'Email codes are not enabled here.');
-  const status = await r.service.status(user.uid);
+/** The user's address if emailed codes are offered to them (with their `status`), else the reason as an error. */
+function emailCodeAddress(r: HttpSettings, user: RouteUser, status: TwoFactorStatus): string {
   if (status.state !== 'active') throw new TwoFactorError('conflict', {}, 'Two-factor authentication is not active for this account.');
   if (status.required && !r.email.allowForRequiredUsers) throw new TwoFactorError('forbidden', {}, 'Email codes are not offered for this account. Use your authenticator, a passkey or a backup code.');
   const address = r.email.addressOf(user.user);
@@ -40,14 +39,17 @@ export async function sendEmailCode(call: RouteCall): Promise<Answer> {
   const kind = body.kind === 'step-up' ? 'step-up' : 'verify';
   const returnTo = returnToOf(req.query, body);
   let sent;
+  // Read once: the address check and a refusal's page both need it.
+  let status: TwoFactorStatus | undefined;
   try {
+    if (!r.email.enabled) throw new TwoFactorError('forbidden', {}, 'Email codes are not enabled here.');
     // A code the challenge would refuse must not be sent (nor use up a send).
     if (kind === 'step-up' && !r.email.allowForStepUp) throw new TwoFactorError('forbidden', {}, 'Step-up does not accept emailed codes here. Use your authenticator, a passkey or a backup code.');
-    const address = await emailCodeAddress(r, user);
-    sent = await r.service.sendEmailCode(user.uid, address, requestInfo(req, 'email-code'));
+    status = await r.service.status(user.uid);
+    sent = await r.service.sendEmailCode(user.uid, emailCodeAddress(r, user, status), requestInfo(req, 'email-code'));
   } catch (err) {
     if (showOnPage(err, call.json)) {
-      const status = await r.service.status(user.uid).catch(() => undefined);
+      status ??= await r.service.status(user.uid).catch(() => undefined);
       return challengePage(call, user, kind, returnTo, status, err);
     }
     throw err;

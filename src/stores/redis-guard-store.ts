@@ -5,7 +5,7 @@
  */
 import type { ResolvedLimits } from '../core/limits.ts';
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, REMEMBER_BROWSER, SUCCESS, TAKE_CHALLENGE, TOUCH_BROWSER, runScript, type RedisClient } from './redis-scripts.ts';
+import { ATTEMPT, IP_ATTEMPT, IP_REFUND, REFUND, REMEMBER_BROWSER, RESEAL_ENROLMENT, SEALED_SECRET_SHAPE, SUCCESS, TAKE_CHALLENGE, TOUCH_BROWSER, runScript, type RedisClient, type ResealOutcome } from './redis-scripts.ts';
 import type { AttemptOutcome, EmailSendScope, GuardStore, RememberedBrowser, IpAttemptOutcome, PasskeyChallenge, PendingEnrolment, StartedLock, StepCandidate } from '../core/store-types.ts';
 
 export interface RedisStoreOptions {
@@ -32,6 +32,16 @@ export class RedisGuardStore implements GuardStore {
 
   async deleteEnrolment(userId: string, id: string): Promise<void> {
     await this.redis.del(this.keys.enrolment(userId, id));
+  }
+
+  /**
+   * Replaces a pending enrolment's sealed secret `expected` (as read) with
+   * `next`, in one atomic compare-and-set that keeps the key's TTL; see
+   * `RedisRecordStore.resealDevice`. For key rotation.
+   */
+  async resealEnrolment(userId: string, id: string, expected: string, next: string): Promise<ResealOutcome> {
+    if (!SEALED_SECRET_SHAPE.test(next)) throw new RangeError('resealEnrolment: not a sealed secret');
+    return (await runScript(this.redis, RESEAL_ENROLMENT, [this.keys.enrolment(userId, id)], [expected, next])) as ResealOutcome;
   }
 
   async saveChallenge(c: PasskeyChallenge): Promise<void> {

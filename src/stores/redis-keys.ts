@@ -107,3 +107,77 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     policy: () => `${prefix}:policy`,
   };
 }
+
+/** What a key of this package holds, as its name says (see `RedisKeys`). */
+export type RedisKeyKind =
+  | 'record' | 'policy'
+  | 'enrolment' | 'challenge' | 'steps' | 'failures' | 'login' | 'mailcode' | 'browsers' | 'mailsends'
+  | 'ip' | 'mailsends-ip';
+
+/** The kinds that are durable (no TTL by design); every other kind is guard state and always has a TTL. */
+export const DURABLE_KEY_KINDS: ReadonlySet<RedisKeyKind> = new Set(['record', 'policy']);
+
+/** The name after a user's hash tag → its kind (`enrol:<id>` and the like by their first part). */
+const USER_KEY_KINDS: Readonly<Record<string, RedisKeyKind>> = {
+  record: 'record', enrol: 'enrolment', wac: 'challenge', steps: 'steps', fail: 'failures',
+  login: 'login', mailcode: 'mailcode', browsers: 'browsers', mailsends: 'mailsends',
+};
+
+/** A key of this package read back from its name: kind, and the user and the rest for per-user keys. */
+export interface ParsedRedisKey {
+  kind: RedisKeyKind;
+  /** The user id (decoded), for per-user keys. */
+  userId?: string;
+  /** What follows the kind, e.g. the enrolment id of `enrol:<id>`. */
+  rest?: string;
+}
+
+/** `key` read back as one of this package's keys under `prefix`, or null when it is none. */
+export function parseRedisKey(prefix: string, key: string): ParsedRedisKey | null {
+  if (!key.startsWith(`${prefix}:`)) return null;
+  const name = key.slice(prefix.length + 1);
+  if (name === 'policy') return { kind: 'policy' };
+  if (name.startsWith('ip:{')) return { kind: 'ip' };
+  if (name.startsWith('mailsends:{')) return { kind: 'mailsends-ip' };
+  const close = name.indexOf('}');
+  if (!name.startsWith('{') || close < 0 || name[close + 1] !== ':') return null;
+  const tag = name.slice(1, close);
+  const after = name.slice(close + 2);
+  const colon = after.indexOf(':');
+  const kind = USER_KEY_KINDS[colon < 0 ? after : after.slice(0, colon)];
+  if (!kind) return null;
+  let userId: string;
+  try {
+    userId = tag === '%' ? '' : decodeURIComponent(tag);
+  } catch {
+    return null;
+  }
+  return colon < 0 ? { kind, userId } : { kind, userId, rest: after.slice(colon + 1) };
+}
+
+/** `s` with Redis glob's special characters escaped, for a SCAN MATCH pattern. */
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/**
+ * SCAN MATCH patterns over this package's keys (the operators' command line
+ * walks them): every user's record, pending enrolment and failure budget, and
+ * everything under the prefix. `{` and `}` are plain characters to Redis' glob.
+ */
+export function redisKeyPatterns(prefix: string = DEFAULT_KEY_PREFIX): { records: string; enrolments: string; failures: string; all: string } {
+  const p = escapeGlob(prefix);
+  return { records: `${p}:{*}:record`, enrolments: `${p}:{*}:enrol:*`, failures: `${p}:{*}:fail`, all: `${p}:*` };
+}
+
+/**
+ * Every per-user key name of `userId` (ids of enrolments, challenges and
+ * logins made up): on a Cluster they must all hash to one slot, since one
+ * script touches several of them.
+ */
+export function everyUserKey(keys: RedisKeys, userId: string): string[] {
+  return [
+    keys.record(userId), keys.enrolment(userId, 'e'), keys.challenge(userId, 'b', 'authenticate'), keys.steps(userId),
+    keys.failures(userId), keys.login(userId, 'l'), keys.emailCode(userId), keys.browsers(userId), keys.emailSendsOfUser(userId),
+  ];
+}

@@ -3,7 +3,7 @@
  * atomically (device count and limit, the last device under a requirement).
  * Run with `runScript` (EVALSHA, then EVAL once per server).
  */
-import { script } from './redis-scripts.ts';
+import { resealJson, script } from './redis-scripts.ts';
 
 /** Lua counting the `d:` (device) fields of the record hash `key` into `devices`. */
 function countDevices(key: string): string {
@@ -89,4 +89,20 @@ for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 for j = i + 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
 return 1
+`);
+
+/**
+ * KEYS: record. ARGV: device id, the sealed secret read, its re-sealed form.
+ * Key rotation (`koa-two-factor rotate-keys`) while the app serves: the new
+ * box is written only if `d:<id>` still holds the secret read, so a device
+ * replaced or removed meanwhile is never overwritten with an old secret.
+ * Returns resealed | changed | missing (a `ResealOutcome`).
+ */
+export const RESEAL_DEVICE = script(`
+local raw = redis.call('HGET', KEYS[1], 'd:' .. ARGV[1])
+if not raw then return 'missing' end
+${resealJson('raw', 'ARGV[2]', 'ARGV[3]')}
+if not resealed then return 'changed' end
+redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], resealed)
+return 'resealed'
 `);

@@ -4,8 +4,8 @@
  * operators' section.
  */
 import { redisKeys, DEFAULT_KEY_PREFIX, type RedisKeys } from './redis-keys.ts';
-import { ADD_DEVICE, ADVANCE_COUNTER, REMOVE_DEVICE, REPLACE_FIELDS, SET_DEVICE_FIELD } from './redis-record-scripts.ts';
-import { runScript, type RedisClient } from './redis-scripts.ts';
+import { ADD_DEVICE, ADVANCE_COUNTER, REMOVE_DEVICE, REPLACE_FIELDS, RESEAL_DEVICE, SET_DEVICE_FIELD } from './redis-record-scripts.ts';
+import { runScript, SEALED_SECRET_SHAPE, type RedisClient, type ResealOutcome } from './redis-scripts.ts';
 import type { RedisStoreOptions } from './redis-guard-store.ts';
 import type { AddDeviceOutcome, CounterOutcome, DeviceRecord, PasskeyCredential, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 
@@ -62,6 +62,17 @@ export class RedisRecordStore implements RecordStore {
 
   async advancePasskeyCounter(userId: string, deviceId: string, counter: number): Promise<CounterOutcome> {
     return (await runScript(this.redis, ADVANCE_COUNTER, [this.keys.record(userId)], [deviceId, counter])) as CounterOutcome;
+  }
+
+  /**
+   * Replaces a device's sealed secret `expected` (as read) with `next` (the
+   * same secret sealed with the current key), in one atomic compare-and-set:
+   * `changed` when the device holds another secret now (replaced meanwhile:
+   * nothing written), `missing` when it is gone. For key rotation.
+   */
+  async resealDevice(userId: string, deviceId: string, expected: string, next: string): Promise<ResealOutcome> {
+    if (!SEALED_SECRET_SHAPE.test(next)) throw new RangeError('resealDevice: not a sealed secret');
+    return (await runScript(this.redis, RESEAL_DEVICE, [this.keys.record(userId)], [deviceId, expected, next])) as ResealOutcome;
   }
 
   async replaceBackupCodes(userId: string, hashes: string[]): Promise<void> {

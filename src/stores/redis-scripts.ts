@@ -45,6 +45,50 @@ export async function runScript(client: RedisClient, s: Script, keys: string[], 
 }
 
 /**
+ * What a compare-and-set re-seal did: `resealed` (the stored sealed secret was
+ * the one expected and is now the new one), `changed` (something else is
+ * stored now: nothing written), `missing` (nothing is stored any more).
+ */
+export type ResealOutcome = 'resealed' | 'changed' | 'missing';
+
+/** A sealed secret (`SecretBox` box): the only text the re-seal scripts splice into stored JSON. */
+export const SEALED_SECRET_SHAPE = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Lua setting local `resealed` to the JSON text `raw` with its
+ * `"sealedSecret":"<expected>"` replaced by `next`, or to nil when the stored
+ * sealed secret is not `expected` (compare-and-set). Only that string changes;
+ * the rest stays byte for byte (re-encoding with cjson would rewrite numbers
+ * and empty arrays). A quote inside a JSON string is escaped, so the pattern
+ * can only match the field itself.
+ */
+export function resealJson(raw: string, expected: string, next: string): string {
+  return `local resealed = nil
+do
+  local ok, v = pcall(cjson.decode, ${raw})
+  if ok and type(v) == 'table' and ${expected} ~= '' and v.sealedSecret == ${expected} then
+    local s, e = string.find(${raw}, '"sealedSecret":"' .. ${expected} .. '"', 1, true)
+    if s then resealed = string.sub(${raw}, 1, s - 1) .. '"sealedSecret":"' .. ${next} .. '"' .. string.sub(${raw}, e + 1) end
+  end
+end`;
+}
+
+/**
+ * KEYS: a pending enrolment. ARGV: the sealed secret read, its re-sealed
+ * form. Key rotation (`koa-two-factor rotate-keys`) while the app serves: the
+ * new box is written only if the enrolment still holds the one read, keeping
+ * its TTL (the 10 minutes it had left). Returns a `ResealOutcome`.
+ */
+export const RESEAL_ENROLMENT = script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'missing' end
+${resealJson('raw', 'ARGV[1]', 'ARGV[2]')}
+if not resealed then return 'changed' end
+redis.call('SET', KEYS[1], resealed, 'KEEPTTL')
+return 'resealed'
+`);
+
+/**
  * Lua for `afterSuccess` (src/core/failure-budget.ts): the budget starts
  * over, only the lockout count `k` is kept (for `memory` ms).
  */

@@ -15,6 +15,14 @@ import { buildStagedPackage, packStagedPackage, projectRoot as root } from '../s
 
 const run = promisify(execFile);
 
+/** The path of the `koa-two-factor` bin in package.json (relative, no leading ./). */
+function binOf(): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const bin = pkg.bin['koa-two-factor'];
+  expect(bin, 'package.json bin.koa-two-factor').to.match(/^(\.\/)?dist\/.+\.js$/);
+  return bin!.replace(/^\.\//, '');
+}
+
 describe('package build', function () {
   this.timeout(60_000);
   let stage: string;
@@ -61,9 +69,18 @@ console.log(JSON.stringify([typeof m.twoFactor({ logger() {} }).gate, typeof m.T
     expect(JSON.parse(stdout)).to.deep.equal(['function', 'function', 'function', 'function']);
   });
 
-  it('publint and arethetypeswrong (every resolution mode: node10, node16 from CJS and ESM, bundler) find no problem in the packed package', async () => {
+  it('publint and arethetypeswrong (every resolution mode: node10, node16 from CJS and ESM, bundler) find no problem in the packed package; the bin is packed', async () => {
     await run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], { cwd: stage });
     const tarball = await packStagedPackage(stage, stage);
     await run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball], { cwd: stage });
+    const { stdout: files } = await run('tar', ['-tzf', tarball]);
+    expect(files.split('\n')).to.include(`package/${binOf()}`);
+  });
+
+  it('the bin (koa-two-factor) is a built file with a shebang that runs in plain Node and lists the four commands', async () => {
+    const bin = join(stage, binOf());
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).to.equal('#!/usr/bin/env node');
+    const { stdout } = await run(process.execPath, [bin, '--help'], { cwd: stage });
+    for (const command of ['doctor', 'reset-user', 'rotate-keys', 'stats']) expect(stdout).to.contain(`  ${command}`);
   });
 });

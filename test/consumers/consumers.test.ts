@@ -37,6 +37,8 @@ interface Consumer {
   main: string;
   /** Given a Redis of its own (REDIS_URL); every app gets keys (TWO_FACTOR_KEYS). */
   redis: boolean;
+  /** Its Redis key prefix, when not the default (`2fa`): the Redis apps share one server. */
+  keyPrefix?: string;
   /** Koa app (exactly one Koa installed) or Express app (no Koa at all). */
   framework: 'koa' | 'express';
   /** The 2FA routes' prefix. */
@@ -61,7 +63,7 @@ const CONSUMERS: Consumer[] = [
   },
   {
     name: 'koa-ts-cjs', summary: 'Koa 3 in TypeScript compiled to CommonJS (node10 resolution); ./stores and ./redis; ioredis 5',
-    typescript: true, main: 'build/app.js', redis: true, framework: 'koa',
+    typescript: true, main: 'build/app.js', redis: true, keyPrefix: 'consumer:', framework: 'koa',
     prefix: '/security/2fa', usernameField: 'username', logout: { method: 'POST', path: '/logout' }, home: '/home',
   },
   {
@@ -112,7 +114,8 @@ function startApp(dir: string, c: Consumer, env: Record<string, string>): Promis
 }
 
 function stop(s: Started | undefined): Promise<void> {
-  if (!s || s.child.exitCode !== null) return Promise.resolve();
+  // Ended already: by itself (exitCode) or by a signal (signalCode).
+  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     s.child.once('exit', () => resolve());
     s.child.kill('SIGTERM');
@@ -163,7 +166,12 @@ describe('consumer matrix: the packed package in real apps (CommonJS and ESM, Ko
   for (const c of CONSUMERS) {
     describe(`${c.name}: ${c.summary}`, () => {
       let app: Started | undefined;
-      afterEach(() => stop(app));
+      /** The app's TWO_FACTOR_KEYS: the command line reads its secrets with the same. */
+      const keys = `k1:${SecretBox.randomKey()}`;
+      afterEach(async () => {
+        await stop(app);
+        app = undefined;
+      });
 
       it('installs from the tarball with one Koa in the tree (a Koa app) or none (an Express app), and ioredis only where the app has it', async () => {
         const dir = await installed.get(c.name)!;
@@ -175,7 +183,7 @@ describe('consumer matrix: the packed package in real apps (CommonJS and ESM, Ko
 
       it('login → link an authenticator → logout → login → code → protected page', async () => {
         const dir = await installed.get(c.name)!;
-        const env: Record<string, string> = { TWO_FACTOR_KEYS: `k1:${SecretBox.randomKey()}`, ...(c.redis ? { REDIS_URL: redis.url } : {}) };
+        const env: Record<string, string> = { TWO_FACTOR_KEYS: keys, ...(c.redis ? { REDIS_URL: redis.url } : {}) };
         app = await startApp(dir, c, env);
         const browser = new HttpClient(app.url);
         const login = () => browser.post('/login', { form: { [c.usernameField]: c.usernameField === 'email' ? 'alice@example.test' : 'alice', password: 'alice-password' } });
@@ -224,6 +232,22 @@ describe('consumer matrix: the packed package in real apps (CommonJS and ESM, Ko
         expect(home.body.user).to.match(/^alice/);
         expect(app.output(), 'startup warnings or errors').to.not.match(/koa-two-factor:|Error/);
       });
+
+      if (c.redis) {
+        it('runs the installed command: npx koa-two-factor doctor --json on the app\'s Redis, with the app\'s ioredis', async () => {
+          const dir = await installed.get(c.name)!;
+          const env = { ...process.env, REDIS_URL: redis.url, TWO_FACTOR_KEYS: keys };
+          // The tests' Redis keeps nothing on disk: the persistence check warns, so the exit status is 1.
+          // The secret alice linked in the journey above opens with the app's keys.
+          const outcome = await run('npx', ['--no-install', 'koa-two-factor', '--prefix', c.keyPrefix ?? '2fa', 'doctor', '--json'], { cwd: dir, env })
+            .then((r) => ({ code: 0, stdout: r.stdout }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }));
+          expect(outcome.code, JSON.stringify(outcome)).to.equal(1);
+          const report = JSON.parse(outcome.stdout) as { exitStatus: number; checks: { name: string; status: string }[] };
+          expect(report.exitStatus).to.equal(1);
+          const statusOf = Object.fromEntries(report.checks.map((k) => [k.name, k.status]));
+          expect(statusOf).to.include({ connection: 'pass', 'maxmemory-policy': 'pass', 'lua-scripts': 'pass', persistence: 'warn', 'encryption-keys': 'pass' });
+        });
+      }
     });
   }
 });

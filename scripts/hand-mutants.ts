@@ -79,11 +79,11 @@ export const LUA_MUTANTS: HandMutant[] = [
   { script: 'ADD_DEVICE', from: 'if not exists and devices >= tonumber(ARGV[2]) then', to: 'if not exists and devices > tonumber(ARGV[2]) then', means: 'one device more than maxDevices' },
   { script: 'ADD_DEVICE', from: 'if not exists and devices >= tonumber(ARGV[2]) then', to: 'if devices >= tonumber(ARGV[2]) then', means: 're-adding a linked id is refused when full' },
   { script: 'ADD_DEVICE', from: "if devices == 0 then return 'added-first' end", to: '', means: 'the first device is not reported (no backup codes, no generation bump)' },
-  { script: 'ADD_DEVICE', from: "if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'u:' .. id) else", to: "if ARGV[5] == '' then else", means: 'a re-added id inherits the old last use' },
+  { script: 'ADD_DEVICE', from: "if ARGV[7] == '' then redis.call('HDEL', KEYS[1], 'u:' .. id) else", to: "if ARGV[7] == '' then else", means: 'a re-added id inherits the old last use' },
   { script: 'REMOVE_DEVICE', from: "if devices == 1 and ARGV[2] == '1' then return 'kept-last' end", to: '', means: 'the last device can be removed where it must be kept' },
   { script: 'REMOVE_DEVICE', from: "if devices > 1 then return 'removed' end", to: "if devices > 0 then return 'removed' end", means: 'removing the last device keeps the backup codes' },
   { script: 'REMOVE_DEVICE', from: "if string.sub(f, 1, 2) == 'b:' then redis.call('HDEL', KEYS[1], f) end", to: '', means: 'backup codes outlive the last device' },
-  { script: 'SET_DEVICE_FIELD', from: "if redis.call('HEXISTS', KEYS[1], 'd:' .. ARGV[1]) == 0 then return 0 end", to: '', means: 'a removed device gets a name or last use back' },
+  { script: 'SET_DEVICE_FIELD', from: "if redis.call('HEXISTS', KEYS[1], 't:' .. ARGV[1]) == 0 then return 0 end", to: '', means: 'a removed device gets a name or last use back' },
   { script: 'REPLACE_FIELDS', from: "if string.sub(field, 1, #p) == p then redis.call('HDEL', KEYS[1], field) end", to: '', means: 'old backup codes stay valid after regeneration' },
 ];
 

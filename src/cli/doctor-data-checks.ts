@@ -9,7 +9,7 @@ import { DURABLE_KEY_KINDS, parseRedisKey, redisKeyPatterns, type RedisKeyKind }
 import { RedisRecordStore } from '../stores/redis-record-store.ts';
 import { count, plural } from './cli-io.ts';
 import type { Connection } from './connect.ts';
-import { keyIdOf, type CliKeys } from './keys.ts';
+import type { CliKeys } from './keys.ts';
 import { check, type Check } from './report.ts';
 import { sampleUsers, scanKeys } from './scan-users.ts';
 
@@ -39,7 +39,7 @@ export async function countSealed(conn: Connection, prefix: string, keys: CliKey
       for (const d of record.devices) {
         if (!d.sealedSecret) continue; // a passkey: nothing secret stored
         c.secrets++;
-        const id = keyIdOf(d.sealedSecret);
+        const id = keys.box.keyIdOf(d.sealedSecret) ?? '';
         if (!keys.ids.includes(id)) {
           c.unknownKey[id] = (c.unknownKey[id] ?? 0) + 1;
           continue;

@@ -26,8 +26,3 @@ export function requireKeys(env: Record<string, string | undefined>, what: strin
   if (!keys) throw new CliError(`${what} needs the app's encryption keys: set TWO_FACTOR_KEYS (id1:key1,id2:key2, as the app has it)`);
   return keys;
 }
-
-/** The id of the key that sealed `box` (`v1.<id>.…`). */
-export function keyIdOf(box: string): string {
-  return box.split('.')[1] ?? '';
-}

@@ -30,7 +30,25 @@ export function normalizeBackupCode(input: string): string | null {
   return s.length === BACKUP_CODE_LENGTH && /^[0-9a-hjkmnp-tv-z]+$/.test(s) ? s : null;
 }
 
-/** The stored form: HMAC-SHA256 over the user id and the code, hex. */
+/**
+ * Bytes of the HMAC kept: 96 bits. A wrong code matches a stored hash with
+ * probability 10 / 2^96 per guess, far below guessing the code itself
+ * (10 / 2^50); finding another code with a stored hash (a second preimage)
+ * takes 2^96 HMACs and the key. 16 base64url characters, so the record stays
+ * in Redis' compact encoding (fields under 64 bytes).
+ */
+export const BACKUP_HASH_BYTES = 12;
+
+/** The stored form: HMAC-SHA256 over the user id and the code, its first 96 bits in base64url. */
 export function hashBackupCode(hashKey: Buffer, userId: string, normalized: string): string {
-  return createHmac('sha256', hashKey).update(`${userId}\n${normalized}`).digest('hex');
+  return backupHmac(hashKey, userId, normalized).subarray(0, BACKUP_HASH_BYTES).toString('base64url');
+}
+
+/** The form stored before 0.2 (the whole HMAC, hex): still consumed, never written. */
+export function legacyBackupHash(hashKey: Buffer, userId: string, normalized: string): string {
+  return backupHmac(hashKey, userId, normalized).toString('hex');
+}
+
+function backupHmac(hashKey: Buffer, userId: string, normalized: string): Buffer {
+  return createHmac('sha256', hashKey).update(`${userId}\n${normalized}`).digest();
 }

@@ -40,7 +40,7 @@ export function startEnrolment(ctx: ServiceContext, userId: string, accountName:
     const now = ctx.now();
     const id = randomBytes(12).toString('base64url');
     await ctx.guard.saveEnrolment({
-      id, userId, name: deviceName, sealedSecret: ctx.box.seal(secret, userId), createdAt: now, expiresAt: now + ctx.enrolmentTtlMs,
+      id, userId, name: deviceName, sealedSecret: ctx.box.sealSecret(secret, userId), createdAt: now, expiresAt: now + ctx.enrolmentTtlMs,
     });
     ctx.audit('enrolment.started', userId, info, 'success', { enrolmentId: id });
     return describeEnrolment(ctx, id, secret, accountName, now + ctx.enrolmentTtlMs, deviceName);

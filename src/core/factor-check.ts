@@ -78,11 +78,8 @@ async function checkBackupCode(ctx: ServiceContext, record: UserRecord, normaliz
   // parallel guesses cannot all slip past the lock; a success starts over.
   const counted = await ctx.guard.recordFailure(userId, ctx.limits, now);
   if (counted.kind !== 'rejected') return failed(ctx, userId, counted, info);
-  let used = false;
-  for (let i = 0; i < ctx.backupKeys.length && !used; i++) {
-    used = await ctx.records.consumeBackupCode(userId, ctx.backupHash(userId, normalized, i));
-  }
-  if (!used) return failed(ctx, userId, counted, info);
+  // One atomic removal of whichever form is stored: one round trip, whatever the keys.
+  if (!(await ctx.records.consumeBackupCode(userId, ctx.backupHashes(userId, normalized)))) return failed(ctx, userId, counted, info);
   await ctx.guard.recordSuccess(userId, ctx.limits, now);
   const remaining = Math.max(0, record.backupCodesRemaining - 1);
   ctx.audit('backup_code.used', userId, info, 'success', { remaining });

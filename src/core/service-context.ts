@@ -3,7 +3,7 @@
  * stores, and the helpers for deadlines, audit events and backup-code hashes.
  */
 import type { AuditEvent, AuditEventType, AuditHook } from './audit.ts';
-import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode, normalizeBackupCode } from './backup-codes.ts';
+import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode, legacyBackupHash, normalizeBackupCode } from './backup-codes.ts';
 import { parseEncryptionKeys, SecretBox } from './encryption.ts';
 import type { EmailSettings } from './email.ts';
 import { isTwoFactorError, TwoFactorError } from './errors.ts';
@@ -88,14 +88,15 @@ export class ServiceContext {
     }
   }
 
-  backupHash(userId: string, normalized: string, keyIndex: number): string {
-    return hashBackupCode(this.backupKeys[keyIndex]!, userId, normalized);
+  /** Every stored form a backup code can have: its hash under each listed key, now and before 0.2. */
+  backupHashes(userId: string, normalized: string): string[] {
+    return this.backupKeys.flatMap((key) => [hashBackupCode(key, userId, normalized), legacyBackupHash(key, userId, normalized)]);
   }
 
   /** A fresh set of backup codes stored (hashed with the current key) in place of the old; the codes are shown once. */
   async issueBackupCodes(userId: string): Promise<string[]> {
     const backupCodes = generateBackupCodes(BACKUP_CODE_COUNT);
-    await this.records.replaceBackupCodes(userId, backupCodes.map((c) => this.backupHash(userId, normalizeBackupCode(c)!, 0)));
+    await this.records.replaceBackupCodes(userId, backupCodes.map((c) => hashBackupCode(this.backupKeys[0]!, userId, normalizeBackupCode(c)!)));
     return backupCodes;
   }
 

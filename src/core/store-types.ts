@@ -102,8 +102,11 @@ export interface RecordStore {
   advancePasskeyCounter(userId: string, deviceId: string, counter: number): Promise<CounterOutcome>;
   /** Replaces the whole set of backup code hashes at once. */
   replaceBackupCodes(userId: string, hashes: string[]): Promise<void>;
-  /** Atomically removes one backup code hash; true for exactly one caller. */
-  consumeBackupCode(userId: string, hash: string): Promise<boolean>;
+  /**
+   * Atomically removes a backup code: whichever of `hashes` (the forms one
+   * code can be stored in) is there; true for exactly one caller.
+   */
+  consumeBackupCode(userId: string, hashes: readonly string[]): Promise<boolean>;
   /** Removes devices and backup codes (disable, admin reset). */
   clearFactors(userId: string): Promise<void>;
   /** Increments and returns the generation. */

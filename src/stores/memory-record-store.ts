@@ -84,8 +84,12 @@ export class MemoryRecordStore implements RecordStore {
     this.entry(userId).backupCodes = new Set(hashes);
   }
 
-  async consumeBackupCode(userId: string, hash: string): Promise<boolean> {
-    return this.users.get(userId)?.backupCodes.delete(hash) ?? false;
+  async consumeBackupCode(userId: string, hashes: readonly string[]): Promise<boolean> {
+    const codes = this.users.get(userId)?.backupCodes;
+    if (!codes) return false;
+    let removed = false;
+    for (const h of hashes) removed = codes.delete(h) || removed;
+    return removed;
   }
 
   async clearFactors(userId: string): Promise<void> {

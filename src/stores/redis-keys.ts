@@ -11,11 +11,18 @@ export const DEFAULT_KEY_PREFIX = '2fa';
 
 export interface RedisKeys {
   /**
-   * Hash, durable (no TTL): devices `d:<id>` (JSON with the sealed secret,
-   * or a passkey's credential id and public key), their names `n:<id>`, last
-   * use `u:<id>` and a passkey's signature counter `c:<id>`, backup code hashes `b:<hash>`,
-   * `req` (required by an admin) and `gen` (session generation).
-   * Durable because losing it loses the user's second factor.
+   * Hash, durable (no TTL). Per device: `t:<id>` (created at; marks the
+   * device), `s:<id>` (an authenticator app's sealed secret, the compact box
+   * of `SecretBox.sealSecret`) or `k:<id>` (a passkey's credential id, public
+   * key and transports, JSON), `n:<id>` (name), `u:<id>` (last use), `c:<id>`
+   * (a passkey's signature counter). Then `b:<hash>` per unused backup code
+   * (96-bit HMAC, base64url), `req` (required by an admin), `gen` (session
+   * generation) and `v` (layout version, 2; records before 0.2 held each
+   * device as JSON in `d:<id>`, converted by the first script that writes).
+   * Every field and value stays under 64 bytes for an authenticator app, so
+   * Redis keeps the hash in its compact listpack encoding: about 480 bytes
+   * for one app and 10 backup codes, against 1,900 before. Durable because
+   * losing it loses the user's second factor.
    */
   record(userId: string): string;
   /**

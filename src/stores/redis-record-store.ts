@@ -9,9 +9,11 @@ import { runScript, SEALED_SECRET_SHAPE, type RedisClient, type ResealOutcome } 
 import type { RedisStoreOptions } from './redis-guard-store.ts';
 import type { AddDeviceOutcome, CounterOutcome, DeviceRecord, PasskeyCredential, Policy, RecordStore, RemoveDeviceOutcome, UserRecord } from '../core/store-types.ts';
 
-/** What is stored under `d:<id>`; name and last use live in their own fields. */
-/** `d:<id>`: what never changes; a passkey's counter lives in `c:<id>` so one script can advance it. */
-type StoredDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'> & { passkey?: Omit<PasskeyCredential, 'counter'> };
+/** A passkey's fixed part, `k:<id>` (JSON); its counter lives in `c:<id>` so one script can advance it. */
+type StoredPasskey = Omit<PasskeyCredential, 'counter'>;
+
+/** A device as records before 0.2 kept it, in one JSON field `d:<id>` (read until a script converts the record). */
+type LegacyDevice = Pick<DeviceRecord, 'id' | 'sealedSecret' | 'createdAt'> & { passkey?: StoredPasskey };
 
 export class RedisRecordStore implements RecordStore {
   private readonly keys: RedisKeys;
@@ -24,14 +26,21 @@ export class RedisRecordStore implements RecordStore {
     const h = await this.redis.hgetall(this.keys.record(userId));
     const devices: DeviceRecord[] = [];
     let backupCodesRemaining = 0;
+    const device = (id: string, sealedSecret: string, createdAt: number, passkey: StoredPasskey | undefined): void => {
+      const used = h[`u:${id}`];
+      const d: DeviceRecord = { id, sealedSecret, createdAt, name: h[`n:${id}`] ?? '', lastUsedAt: used ? Number(used) : null };
+      if (passkey) d.passkey = { ...passkey, transports: Array.isArray(passkey.transports) ? passkey.transports : [], counter: Number(h[`c:${id}`] ?? 0) };
+      devices.push(d);
+    };
     for (const [field, value] of Object.entries(h)) {
-      if (field.startsWith('b:')) backupCodesRemaining += 1;
-      else if (field.startsWith('d:')) {
-        const { passkey, ...d } = JSON.parse(value) as StoredDevice;
-        const used = h[`u:${d.id}`];
-        const device: DeviceRecord = { ...d, name: h[`n:${d.id}`] ?? '', lastUsedAt: used ? Number(used) : null };
-        if (passkey) device.passkey = { ...passkey, counter: Number(h[`c:${d.id}`] ?? 0) };
-        devices.push(device);
+      const kind = field.slice(0, 2);
+      const id = field.slice(2);
+      if (kind === 'b:') backupCodesRemaining += 1;
+      else if (kind === 's:') device(id, value, Number(h[`t:${id}`] ?? 0), undefined);
+      else if (kind === 'k:') device(id, '', Number(h[`t:${id}`] ?? 0), JSON.parse(value) as StoredPasskey);
+      else if (kind === 'd:') {
+        const legacy = JSON.parse(value) as LegacyDevice;
+        device(legacy.id, legacy.sealedSecret, legacy.createdAt, legacy.passkey);
       }
     }
     devices.sort((a, b) => a.createdAt - b.createdAt);
@@ -39,12 +48,14 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async addDevice(userId: string, d: DeviceRecord, maxDevices: number): Promise<AddDeviceOutcome> {
-    const stored: StoredDevice = { id: d.id, sealedSecret: d.sealedSecret, createdAt: d.createdAt };
+    let kind: 's' | 'k' = 's';
+    let payload = d.sealedSecret;
     if (d.passkey) {
       const { counter: _counter, ...fixed } = d.passkey;
-      stored.passkey = fixed;
+      kind = 'k';
+      payload = JSON.stringify(fixed);
     }
-    const args = [d.id, maxDevices, JSON.stringify(stored), d.name, d.lastUsedAt === null ? '' : d.lastUsedAt, d.passkey ? d.passkey.counter : ''];
+    const args = [d.id, maxDevices, kind, payload, d.createdAt, d.name, d.lastUsedAt === null ? '' : d.lastUsedAt, d.passkey ? d.passkey.counter : ''];
     return (await runScript(this.redis, ADD_DEVICE, [this.keys.record(userId)], args)) as AddDeviceOutcome;
   }
 
@@ -79,12 +90,14 @@ export class RedisRecordStore implements RecordStore {
     await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['b:', '--', ...hashes.flatMap((h) => [`b:${h}`, '1'])]);
   }
 
-  async consumeBackupCode(userId: string, hash: string): Promise<boolean> {
-    return (await this.redis.hdel(this.keys.record(userId), `b:${hash}`)) === 1;
+  async consumeBackupCode(userId: string, hashes: readonly string[]): Promise<boolean> {
+    if (hashes.length === 0) return false;
+    // One HDEL of every form: atomic, and only one caller can remove the field.
+    return (await this.redis.hdel(this.keys.record(userId), ...hashes.map((h) => `b:${h}`))) > 0;
   }
 
   async clearFactors(userId: string): Promise<void> {
-    await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['d:', 'n:', 'u:', 'c:', 'b:', '--']);
+    await runScript(this.redis, REPLACE_FIELDS, [this.keys.record(userId)], ['d:', 's:', 'k:', 't:', 'n:', 'u:', 'c:', 'b:', '--']);
   }
 
   async bumpGeneration(userId: string): Promise<number> {

@@ -4,6 +4,7 @@ import {
   BACKUP_CODE_COUNT,
   generateBackupCodes,
   hashBackupCode,
+  legacyBackupHash,
   normalizeBackupCode,
 } from '../../src/core/backup-codes.ts';
 
@@ -90,10 +91,13 @@ describe('core/backup-codes', () => {
     const key = randomBytes(32);
     const code = normalizeBackupCode(generateBackupCodes(1)[0]!)!;
 
-    it('is deterministic hex SHA-256', () => {
+    it('is deterministic: the first 96 bits of HMAC-SHA256, 16 base64url characters (the legacy form is the whole HMAC in hex)', () => {
       const h = hashBackupCode(key, 'alice', code);
-      expect(h).to.match(/^[0-9a-f]{64}$/);
+      expect(h).to.match(/^[A-Za-z0-9_-]{16}$/);
       expect(hashBackupCode(key, 'alice', code)).to.equal(h);
+      const legacy = legacyBackupHash(key, 'alice', code);
+      expect(legacy).to.match(/^[0-9a-f]{64}$/);
+      expect(Buffer.from(h, 'base64url').toString('hex')).to.equal(legacy.slice(0, 24));
     });
 
     it('is user-scoped: the same code hashes differently for two users', () => {

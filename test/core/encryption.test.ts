@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { parseEncryptionKeys, SecretBox, SecretDecryptionError, type EncryptionKey } from '../../src/core/encryption.ts';
+import { generateSecret } from '../../src/core/totp.ts';
 
 const KEY_A: EncryptionKey = { id: 'a', key: randomBytes(32) };
 const KEY_B: EncryptionKey = { id: 'b', key: randomBytes(32) };
@@ -159,6 +160,55 @@ describe('core/encryption', () => {
       expect(k1).to.not.equal(SecretBox.randomKey());
       const box = new SecretBox([{ id: 'dev', key: k1 }]);
       expect(box.open(box.seal(SECRET, 'u'), 'u')).to.equal(SECRET);
+    });
+  });
+
+  describe('SecretBox.sealSecret (the compact box of a TOTP secret)', () => {
+    const k1: EncryptionKey = { id: 'k1', key: randomBytes(32) };
+    const k2: EncryptionKey = { id: 'k2', key: randomBytes(32) };
+
+    it('seals a 160-bit secret in 62 characters (under Redis\' 64-byte listpack limit) and opens it to the same base32', () => {
+      const box = new SecretBox([k1]);
+      const secret = generateSecret();
+      const sealed = box.sealSecret(secret, 'alice');
+      expect(sealed).to.match(/^k1\.[A-Za-z0-9_-]{59}$/);
+      expect(box.open(sealed, 'alice')).to.equal(secret);
+      expect(box.isCompact(sealed)).to.equal(true);
+      expect(box.keyIdOf(sealed)).to.equal('k1');
+      expect(box.sealSecret(secret, 'alice'), 'a random IV each time').to.not.equal(sealed);
+    });
+
+    it('refuses another user\'s box, a changed byte, a cut tag and an unknown key', () => {
+      const box = new SecretBox([k1]);
+      const sealed = box.sealSecret(generateSecret(), 'alice');
+      expect(() => box.open(sealed, 'bob')).to.throw(SecretDecryptionError);
+      const body = Buffer.from(sealed.slice(3), 'base64url');
+      for (const i of [0, 12, 20, body.length - 1]) {
+        const changed = Buffer.from(body);
+        changed[i] = changed[i]! ^ 1;
+        expect(() => box.open(`k1.${changed.toString('base64url')}`, 'alice'), `byte ${i}`).to.throw(SecretDecryptionError);
+      }
+      expect(() => box.open(`k1.${body.subarray(0, 24).toString('base64url')}`, 'alice')).to.throw(SecretDecryptionError);
+      expect(() => new SecretBox([k2]).open(sealed, 'alice')).to.throw(SecretDecryptionError, /unknown key id "k1"/);
+    });
+
+    it('rotates like the long form: an older key still opens, isStale says which to re-seal', () => {
+      const old = new SecretBox([k1]).sealSecret(generateSecret(), 'alice');
+      const rotated = new SecretBox([k2, k1]);
+      expect(rotated.isStale(old)).to.equal(true);
+      const again = rotated.sealSecret(rotated.open(old, 'alice'), 'alice');
+      expect(rotated.isStale(again)).to.equal(false);
+      expect(new SecretBox([k2]).open(again, 'alice')).to.equal(new SecretBox([k1]).open(old, 'alice'));
+    });
+
+    it('seals text that is not canonical base32 (lower case, padding) in the long form, which opens as it was', () => {
+      const box = new SecretBox([k1]);
+      for (const text of ['jbswy3dpehpk3pxp', 'JBSWY3DPEHPK3PXP====', 'not base32!']) {
+        const sealed = box.sealSecret(text, 'alice');
+        expect(sealed.startsWith('v1.k1.'), text).to.equal(true);
+        expect(box.isCompact(sealed)).to.equal(false);
+        expect(box.open(sealed, 'alice')).to.equal(text);
+      }
     });
   });
 

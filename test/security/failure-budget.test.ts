@@ -24,7 +24,7 @@ function countingConsumes(store: RecordStore): { store: RecordStore; judged(): n
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
       if (key === 'consumeBackupCode') {
-        return (...args: [string, string]) => {
+        return (...args: [string, readonly string[]]) => {
           n += 1;
           return (value as RecordStore['consumeBackupCode']).apply(target, args);
         };

@@ -218,8 +218,8 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
         await store.replaceBackupCodes('u', oldSet);
         await store.replaceBackupCodes('u', newSet);
         expect((await store.get('u')).backupCodesRemaining).to.equal(10);
-        for (const h of oldSet) expect(await store.consumeBackupCode('u', h)).to.equal(false);
-        expect(await store.consumeBackupCode('u', newSet[3]!)).to.equal(true);
+        for (const h of oldSet) expect(await store.consumeBackupCode('u', [h])).to.equal(false);
+        expect(await store.consumeBackupCode('u', [newSet[3]!])).to.equal(true);
         expect((await store.get('u')).backupCodesRemaining).to.equal(9);
       });
 
@@ -243,23 +243,23 @@ export function recordStoreContract(name: string, makeStore: () => Promise<Store
       it('consumes a code exactly once', async () => {
         const set = hashes('a');
         await store.replaceBackupCodes('u', set);
-        expect(await store.consumeBackupCode('u', set[0]!)).to.equal(true);
-        expect(await store.consumeBackupCode('u', set[0]!)).to.equal(false);
+        expect(await store.consumeBackupCode('u', [set[0]!])).to.equal(true);
+        expect(await store.consumeBackupCode('u', [set[0]!])).to.equal(false);
         expect((await store.get('u')).backupCodesRemaining).to.equal(9);
       });
 
       it('refuses an unknown hash and another user\'s hash', async () => {
         const set = hashes('a');
         await store.replaceBackupCodes('u', set);
-        expect(await store.consumeBackupCode('u', 'f'.repeat(64))).to.equal(false);
-        expect(await store.consumeBackupCode('other', set[0]!)).to.equal(false);
+        expect(await store.consumeBackupCode('u', ['f'.repeat(64)])).to.equal(false);
+        expect(await store.consumeBackupCode('other', [set[0]!])).to.equal(false);
         expect((await store.get('u')).backupCodesRemaining).to.equal(10);
       });
 
       it('lets exactly one of 50 concurrent consumes of one code succeed', async () => {
         const set = hashes('a');
         await store.replaceBackupCodes('u', set);
-        const results = await Promise.all(Array.from({ length: 50 }, () => store.consumeBackupCode('u', set[7]!)));
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.consumeBackupCode('u', [set[7]!])));
         expect(results.filter(Boolean)).to.have.length(1);
         expect((await store.get('u')).backupCodesRemaining).to.equal(9);
       });

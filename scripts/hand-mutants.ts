@@ -56,6 +56,7 @@ export const LUA_MUTANTS: HandMutant[] = [
   { script: 'ATTEMPT', from: '  ws = lu\n', to: '  ws = now\n', means: 'the window after a lockout starts at the lockout, not after it' },
   { script: 'ATTEMPT', from: '  n = 0\nend', to: 'end', means: 'the window is not emptied by a lockout' },
   { script: 'ATTEMPT', from: "redis.call('PEXPIRE', KEYS[2], ARGV[8])\nreturn {'rejected', lock}", to: "return {'rejected', lock}", means: 'the failure state never expires' },
+  { script: 'ATTEMPT', from: "      redis.call('HSET', KEYS[4], 'u:' .. ARGV[i], ARGV[1])\n", to: '', means: 'the last use is reported written but is not' },
   // startOver (spliced into ATTEMPT and SUCCESS): what a success forgets.
   { script: 'startOver', from: 'if ${k} > 0 then', to: 'if ${k} > 1 then', means: 'a success after one lockout forgets the backoff' },
   { script: 'startOver', from: "'ws', 0, 'n', 0, 'c', 0, 'lu', 0", to: "'ws', 0, 'n', 0, 'lu', 0", means: 'a success does not restart the hard-cap count' },

@@ -35,7 +35,8 @@ const UNREADABLE_USER_ID = 'koa-two-factor: the logged-in user has no usable id,
 
 function createService<C>(o: TwoFactorOptionsFor<C>, log: (m: string) => void): TwoFactorService {
   const records = o.records ?? (o.redis ? new RedisRecordStore(o.redis, { keyPrefix: o.redisKeyPrefix }) : new MemoryRecordStore());
-  const guard = o.guard ?? (o.redis ? new RedisGuardStore(o.redis, { keyPrefix: o.redisKeyPrefix }) : new MemoryGuardStore());
+  // The guard's attempt script writes a device's last use itself when the records are the Redis ones beside it.
+  const guard = o.guard ?? (o.redis ? new RedisGuardStore(o.redis, { keyPrefix: o.redisKeyPrefix, recordLastUse: o.records === undefined }) : new MemoryGuardStore());
   let encryptionKeys = o.encryptionKeys;
   if (!encryptionKeys || encryptionKeys.length === 0) {
     if (!(records instanceof MemoryRecordStore)) {

@@ -66,7 +66,9 @@ async function checkTotp(ctx: ServiceContext, record: UserRecord, code: string, 
     return { method: 'email', backupCodesRemaining: record.backupCodesRemaining, generation: record.generation };
   }
   // Last-used time is informational: do not make the login wait for it.
-  ctx.records.touchDevice(record.userId, outcome.deviceId, now).catch((err: unknown) => ctx.log(`koa-two-factor: could not record device use: ${String(err)}`));
+  if (!outcome.lastUseRecorded) {
+    ctx.records.touchDevice(record.userId, outcome.deviceId, now).catch((err: unknown) => ctx.log(`koa-two-factor: could not record device use: ${String(err)}`));
+  }
   ctx.audit('verification.succeeded', record.userId, info, 'success', { method: 'totp', deviceId: outcome.deviceId });
   return { method: 'totp', deviceId: outcome.deviceId, backupCodesRemaining: record.backupCodesRemaining, generation: record.generation };
 }

@@ -134,7 +134,11 @@ export interface StepCandidate {
 
 export type AttemptOutcome =
   /** A candidate's step was later than that device's last one, and is now claimed. */
-  | { kind: 'accepted'; deviceId: string; step: number }
+  | {
+    kind: 'accepted'; deviceId: string; step: number;
+    /** The store wrote the device's last use into the user's record itself (the Redis stores on one client); else the caller does. */
+    lastUseRecorded?: boolean;
+  }
   /** No candidate could be claimed; counted as a failure. `lockedForMs` > 0 when this failure started a lockout. */
   | { kind: 'rejected'; lockedForMs: number }
   /** Refused without judging the code: the user is locked out. */

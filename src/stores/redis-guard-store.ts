@@ -11,13 +11,27 @@ import type { AttemptOutcome, EmailSendScope, GuardStore, RememberedBrowser, IpA
 export interface RedisStoreOptions {
   /** Prefix of every key; see src/stores/redis-keys.ts. */
   keyPrefix?: string | undefined;
+  /**
+   * Guard store only: an accepted code's device gets its last use written
+   * into the user's record by the attempt script itself (the record hash of
+   * the same prefix is on the same slot), one command less per verification.
+   * Only when the records are a `RedisRecordStore` on the same client and
+   * prefix: `twoFactor({ redis })` sets it. Default: `DEFAULT_RECORD_LAST_USE`.
+   */
+  recordLastUse?: boolean | undefined;
 }
+
+/** Off: a guard store given alone cannot know where the records live. */
+export const DEFAULT_RECORD_LAST_USE = false;
 
 export class RedisGuardStore implements GuardStore {
   private readonly keys: RedisKeys;
 
+  private readonly recordLastUse: boolean;
+
   constructor(private readonly redis: RedisClient, options: RedisStoreOptions = {}) {
     this.keys = redisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.recordLastUse = options.recordLastUse ?? DEFAULT_RECORD_LAST_USE;
   }
 
   async saveEnrolment(e: PendingEnrolment): Promise<void> {
@@ -153,9 +167,11 @@ export class RedisGuardStore implements GuardStore {
       countFailure ? 1 : 0, totp ? 1 : 0, emailCodeHash,
     ];
     for (const c of candidates) args.push(c.deviceId, c.step);
-    const reply = (await runScript(this.redis, ATTEMPT, [this.keys.steps(userId), this.keys.failures(userId), this.keys.emailCode(userId)], args)) as [string, string | number, number?];
+    const keys = [this.keys.steps(userId), this.keys.failures(userId), this.keys.emailCode(userId)];
+    if (this.recordLastUse && totp) keys.push(this.keys.record(userId));
+    const reply = (await runScript(this.redis, ATTEMPT, keys, args)) as [string, string | number, number?, number?];
     switch (reply[0]) {
-      case 'accepted': return { kind: 'accepted', deviceId: String(reply[1]), step: Number(reply[2]) };
+      case 'accepted': return { kind: 'accepted', deviceId: String(reply[1]), step: Number(reply[2]), ...(reply[3] === 1 ? { lastUseRecorded: true } : {}) };
       case 'locked': return { kind: 'locked', retryAfterMs: Number(reply[1]) };
       case 'capped': return { kind: 'capped' };
       case 'rejected': return { kind: 'rejected', lockedForMs: Number(reply[1]) };

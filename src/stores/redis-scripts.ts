@@ -97,11 +97,15 @@ function startOver(key: string, k: string, memory: string): string {
 }
 
 /**
- * KEYS: steps, failures, emailed code. ARGV: now, stepTtlMs, maxFailures,
- * windowMs, lockoutMs, maxLockoutMs, hardCap, memoryMs, countFailure (1/0),
- * isTotp (1/0), emailed code hash ('' for none), then device id / step pairs.
- * The emailed code is tried after the devices, and deleted when it matches.
- * Returns {'locked', ms} | {'capped', 0} | {'accepted', device, step} | {'rejected', lockMs}.
+ * KEYS: steps, failures, emailed code, and optionally the user's record.
+ * ARGV: now, stepTtlMs, maxFailures, windowMs, lockoutMs, maxLockoutMs,
+ * hardCap, memoryMs, countFailure (1/0), isTotp (1/0), emailed code hash (''
+ * for none), then device id / step pairs. The emailed code is tried after the
+ * devices, and deleted when it matches. With the record key, an accepted
+ * device that is still in the record gets its last use `u:<id>` = now there
+ * (the record is on the same slot): the verification's last write, without a
+ * command of its own. Returns {'locked', ms} | {'capped', 0} |
+ * {'accepted', device, step, lastUseRecorded (1/0)} | {'rejected', lockMs}.
  */
 export const ATTEMPT = script(`
 local now = tonumber(ARGV[1])
@@ -116,7 +120,12 @@ for i = 12, #ARGV, 2 do
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
     ${startOver('KEYS[2]', 'k', 'ARGV[8]')}
-    return {'accepted', ARGV[i], step}
+    local recorded = 0
+    if KEYS[4] and (redis.call('HEXISTS', KEYS[4], 't:' .. ARGV[i]) == 1 or redis.call('HEXISTS', KEYS[4], 'd:' .. ARGV[i]) == 1) then
+      redis.call('HSET', KEYS[4], 'u:' .. ARGV[i], ARGV[1])
+      recorded = 1
+    end
+    return {'accepted', ARGV[i], step, recorded}
   end
 end
 if ARGV[11] ~= '' and redis.call('GET', KEYS[3]) == ARGV[11] then

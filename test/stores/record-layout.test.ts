@@ -10,7 +10,9 @@ import { Redis } from 'ioredis';
 import { generateBackupCodes, legacyBackupHash, normalizeBackupCode } from '../../src/core/backup-codes.ts';
 import { generateCode, generateSecret, MemoryGuardStore, SecretBox, TwoFactorService } from '../../src/index.ts';
 import { redisKeys } from '../../src/stores/redis-keys.ts';
+import { RedisGuardStore } from '../../src/stores/redis-guard-store.ts';
 import { RedisRecordStore } from '../../src/stores/redis-record-store.ts';
+import { resolveLimits } from '../../src/core/limits.ts';
 import { startRedis, type RedisProcess } from '../support/redis-server.ts';
 
 const KEYS = `k1:${SecretBox.randomKey()}`;
@@ -101,6 +103,26 @@ describe('stores/redis: the record layout', function () {
     expect(await records.removeDevice('u1', 'key')).to.equal('removed');
     expect(await records.removeDevice('u1', 'app')).to.equal('removed-last');
     expect((await records.get('u1')).backupCodesRemaining, 'the last device takes the backup codes').to.equal(0);
+  });
+
+  it('the attempt script writes an accepted device\'s last use into the record when the stores share a client (recordLastUse)', async () => {
+    const { records, keys } = setup();
+    const keyPrefix = keys.record('x').split(':{')[0]!;
+    const limits = resolveLimits({});
+    const beside = new RedisGuardStore(client, { keyPrefix, recordLastUse: true });
+    const alone = new RedisGuardStore(client, { keyPrefix });
+    await records.addDevice('u', { id: 'app', name: 'Phone', sealedSecret: 'k1.x', createdAt: 1, lastUsedAt: null }, 10);
+    await client.hset(keys.record('old'), 'd:app', JSON.stringify({ id: 'app', sealedSecret: 'v1.k1.a.b.c', createdAt: 1 }));
+
+    expect(await beside.attemptTotp('u', [{ deviceId: 'app', step: 10 }], limits, 1_000_000, 120_000, true)).to.deep.equal({ kind: 'accepted', deviceId: 'app', step: 10, lastUseRecorded: true });
+    expect((await records.get('u')).devices[0]!.lastUsedAt).to.equal(1_000_000);
+    expect(await beside.attemptTotp('old', [{ deviceId: 'app', step: 10 }], limits, 2_000_000, 120_000, true)).to.include({ lastUseRecorded: true });
+    expect((await records.get('old')).devices[0]!.lastUsedAt, 'a record of the old layout too').to.equal(2_000_000);
+    // A device removed meanwhile does not come back as a last use; a store without the option leaves it to the caller.
+    expect(await beside.attemptTotp('u', [{ deviceId: 'gone', step: 11 }], limits, 3_000_000, 120_000, true)).to.deep.equal({ kind: 'accepted', deviceId: 'gone', step: 11 });
+    expect(await client.hexists(keys.record('u'), 'u:gone')).to.equal(0);
+    expect(await alone.attemptTotp('u', [{ deviceId: 'app', step: 12 }], limits, 4_000_000, 120_000, true)).to.deep.equal({ kind: 'accepted', deviceId: 'app', step: 12 });
+    expect((await records.get('u')).devices[0]!.lastUsedAt).to.equal(1_000_000);
   });
 
   it('converts a record holding only a passkey and leaves an absent record absent', async () => {

@@ -49,6 +49,26 @@ describe('security: the gate\'s cache never outlives a change made in this proce
     expect(await after).to.deep.equal(RESET);
   });
 
+  it('a verification primes the cache: a read under way before it does not replace what the verification knows', async () => {
+    const { service, pending } = heldService();
+    const cache = new SessionFactsCache(service, 60_000);
+    const s = { uid: 'alice', login: 'L2' };
+    const old = cache.cached('alice', s);
+    await tick();
+    cache.prime('alice', s, ACTIVE);
+    pending[0]!.resolve(RESET);
+    expect(await old).to.deep.equal(RESET);
+    expect(await cache.cached('alice', s)).to.deep.equal(ACTIVE);
+    expect(pending, 'no read after priming').to.have.length(1);
+    // A change in this process still ends it.
+    cache.forget('alice', s);
+    const next = cache.cached('alice', s);
+    await tick();
+    expect(pending).to.have.length(2);
+    pending[1]!.resolve(RESET);
+    expect(await next).to.deep.equal(RESET);
+  });
+
   it('the end of an old read does not drop the read that replaced it: requests in flight still share one read', async () => {
     const { service, pending } = heldService();
     const cache = new SessionFactsCache(service, 60_000);
@@ -95,6 +115,26 @@ describe('security: a verified session over HTTP, with a long-lived gate cache',
     expect(regen.status, regen.text).to.equal(200);
     const res = await alice.get('/app');
     expect(res.status, res.text).to.equal(200);
+  });
+
+  it('the pages after a verification cost no store read: the verification primes the gate\'s cache', async () => {
+    const erin = await app.login('erin');
+    const secret = await enrolOver(erin);
+    const again = await app.login('erin');
+    expect((await again.get('/app')).status, 'password only').to.equal(401);
+    const service = app.tf.service;
+    const original = service.sessionFacts.bind(service);
+    let reads = 0;
+    service.sessionFacts = (...args) => { reads += 1; return original(...args); };
+    try {
+      const verified = await again.post('/2fa/verify', { json: { code: generateCode(secret, Date.now()) } });
+      expect(verified.status, verified.text).to.equal(200);
+      const before = reads;
+      for (let i = 0; i < 3; i++) expect((await again.get('/app')).status).to.equal(200);
+      expect(reads - before, 'store reads by the gate after the verification').to.equal(0);
+    } finally {
+      service.sessionFacts = original;
+    }
   });
 
   it('requireStepUp reads the store: a reset a moment ago counts, whatever the gate cached', async () => {

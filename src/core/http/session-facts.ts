@@ -34,6 +34,18 @@ export class SessionFactsCache {
     return this.read(factsCacheKey(userId, s), userId, s?.login);
   }
 
+  /**
+   * What a verification just learned, as if read now: the gate's first
+   * request after it then costs no store call. The facts are as fresh as
+   * the verification's own read; like any cached read they may miss a change
+   * made elsewhere for up to `stateCacheMs`.
+   */
+  prime(userId: string, s: SecondFactorSession, facts: SessionFacts): void {
+    const key = factsCacheKey(userId, s);
+    this.inFlight.delete(key);
+    this.remember(key, { facts, readAt: Date.now() });
+  }
+
   /** Drops what this process knows about a session's login (it ended or changed here). */
   forget(userId: string, s: SecondFactorSession | undefined): void {
     const key = factsCacheKey(userId, s);

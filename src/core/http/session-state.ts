@@ -86,7 +86,10 @@ async function adoptLogin(req: HttpRequest, r: HttpSettings, uid: string, login:
     r.service.endLogin(uid, previous.login).catch((err: unknown) => r.log(`koa-two-factor: could not end the replaced login: ${String(err)}`));
   }
   if (!(await req.regenerateSession())) r.warnOnce('no-regenerate', NO_REGENERATE);
-  sessionOf(req)[r.sessionKey] = verifiedNamespace(uid, login, method, generation, now);
+  const verified = verifiedNamespace(uid, login, method, generation, now);
+  sessionOf(req)[r.sessionKey] = verified;
+  // Just passed: the user has a factor, the login was begun, the generation was read by the check.
+  r.facts.prime(uid, verified, { state: 'active', generation, loginAlive: true });
 }
 
 /** After an action that bumped the generation or proved a fresh code: this session stays verified. */

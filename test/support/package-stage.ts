@@ -13,7 +13,7 @@ const run = promisify(execFile);
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
 /** What the build reads, besides node_modules. */
-const BUILD_INPUTS = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.build-cjs.json', 'src', 'views', 'scripts/mark-cjs.mjs'];
+const BUILD_INPUTS = ['package.json', 'README.md', 'LICENSE', 'bin', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.build-cjs.json', 'src', 'views', 'scripts/mark-cjs.mjs'];
 
 /** A new staging copy under test-output/ with `npm run build` done in it; returns its directory. */
 export async function buildStagedPackage(): Promise<string> {

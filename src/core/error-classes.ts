@@ -61,6 +61,12 @@ const BODY_ERROR_TYPES = new Set([
 const ZLIB_DATA_CODES = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
 /** Brotli decoder errors on malformed input (Node spells them `ERR_` + the decoder's `_ERROR_FORMAT_…`). */
 const BROTLI_DATA_CODE = /^ERR__ERROR_(FORMAT_|DICTIONARY_NOT_SET)/;
+/**
+ * zstd's decoding errors (`ZSTD_error_prefix_unknown`, `ZSTD_error_corruption_detected`…):
+ * Node 22.15 and later decode `Content-Encoding: zstd`, so body-parser reads
+ * such a body and a body that is not zstd fails with one of these, not 415.
+ */
+const ZSTD_DATA_CODE = /^ZSTD_error_/;
 
 /** How deep to follow `cause` (a store or parser error wrapped by the app). */
 const MAX_CAUSE_DEPTH = 3;
@@ -104,7 +110,7 @@ function storeReason(e: ErrorShape): string | undefined {
 /** The `reason` a body could not be read, or undefined. */
 function badRequestReason(e: ErrorShape): string | undefined {
   const message = typeof e.message === 'string' ? e.message : '';
-  if (typeof e.code === 'string' && (ZLIB_DATA_CODES.has(e.code) || BROTLI_DATA_CODE.test(e.code))) return 'compressed body';
+  if (typeof e.code === 'string' && (ZLIB_DATA_CODES.has(e.code) || BROTLI_DATA_CODE.test(e.code) || ZSTD_DATA_CODE.test(e.code))) return 'compressed body';
   // inflation: `Unsupported Content-Encoding: x` (status 415).
   if (e.status === 415 && /^Unsupported Content-Encoding/i.test(message)) return 'content encoding';
   if (typeof e.type === 'string' && BODY_ERROR_TYPES.has(e.type)) return e.type === 'entity.too.large' ? 'body too large' : 'malformed body';

@@ -11,6 +11,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
+import * as zlib from 'node:zlib';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { classifyError, toTwoFactorError } from '../../src/core/error-classes.ts';
 import { TwoFactorError } from '../../src/core/errors.ts';
@@ -147,6 +148,16 @@ describe('core/error-classes', () => {
         expect(classifyError(err), `${label}: ${String(err)}`).to.deep.equal({ kind: 'bad_request', reason: 'compressed body' });
         expect(toTwoFactorError(err)?.code).to.equal('invalid_input');
       }
+    });
+
+    it('zstd errors on a body that is not zstd (Node 22.15 and later decode Content-Encoding: zstd)', () => {
+      const zstd = (zlib as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
+      // Where Node cannot decode zstd, the error Node 22.23's body-parser passed on for such a body.
+      const err = zstd
+        ? thrownBy(() => zstd(Buffer.from('{"code":"123456"}')))
+        : Object.assign(new Error('Unknown frame descriptor'), { code: 'ZSTD_error_prefix_unknown', errno: 10, status: 400, expose: true });
+      expect(classifyError(err), String(err)).to.deep.equal({ kind: 'bad_request', reason: 'compressed body' });
+      expect(toTwoFactorError(err)?.code).to.equal('invalid_input');
     });
 
     describe('what @koa/bodyparser throws on real requests', () => {

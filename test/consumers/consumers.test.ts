@@ -234,13 +234,17 @@ describe('consumer matrix: the packed package in real apps (CommonJS and ESM, Ko
       });
 
       if (c.redis) {
-        it('runs the installed command: npx koa-two-factor doctor --json on the app\'s Redis, with the app\'s ioredis', async () => {
+        it('runs the installed command (koa-two-factor doctor --json, the bin npx runs) on the app\'s Redis, with the app\'s ioredis', async () => {
           const dir = await installed.get(c.name)!;
           const env = { ...process.env, REDIS_URL: redis.url, TWO_FACTOR_KEYS: keys };
           // The tests' Redis keeps nothing on disk: the persistence check warns, so the exit status is 1.
           // The secret alice linked in the journey above opens with the app's keys.
-          const outcome = await run('npx', ['--no-install', 'koa-two-factor', '--prefix', c.keyPrefix ?? '2fa', 'doctor', '--json'], { cwd: dir, env })
-            .then((r) => ({ code: 0, stdout: r.stdout }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }));
+          // What `npx koa-two-factor` runs: the link npm made in node_modules/.bin (run directly, so
+          // that no npm_config_* of an enclosing npm or npx changes which package npx picks).
+          const bin = join(dir, 'node_modules', '.bin', 'koa-two-factor');
+          const outcome = await run(bin, ['--prefix', c.keyPrefix ?? '2fa', 'doctor', '--json'], { cwd: dir, env })
+            .then((r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }));
+          expect(outcome.stderr, 'stderr').to.equal('');
           expect(outcome.code, JSON.stringify(outcome)).to.equal(1);
           const report = JSON.parse(outcome.stdout) as { exitStatus: number; checks: { name: string; status: string }[] };
           expect(report.exitStatus).to.equal(1);

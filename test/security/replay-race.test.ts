@@ -5,86 +5,17 @@
  * same instant, on one Redis, on a Redis Cluster, and in memory.
  */
 import { expect } from 'chai';
-import type { Cluster, Redis } from 'ioredis';
-import { MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox, type RecordStore, type TwoFactorOptions } from '../../src/index.ts';
-import { createRedisClient } from '../../src/redis/index.ts';
+import type { RecordStore } from '../../src/index.ts';
 import { realNow } from '../support/clock.ts';
 import { codeWithTimeLeft, describeEachExampleApp, startExample, type RunningExample } from '../support/example-server.ts';
 import type { HttpClient } from '../support/http-client.ts';
 import { inParallel, storeReady, tally } from '../support/parallel.ts';
-import { connectGuardCluster, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from '../support/redis-server.ts';
+import { clusterBackend, memoryBackend, redisBackend } from '../support/race-backends.ts';
 
 const SESSIONS = 50;
 const ROUNDS = 20;
 const ALICE = '1';
 const info = { endpoint: 'test' };
-
-/**
- * A replayed code (right, but already used) is judged `invalid_code` like any
- * wrong code, so it counts against the failure budget: 49 losers per round
- * would lock alice out after the first round with the default budget (5), and
- * every later round would only measure the lockout. The race tests therefore
- * raise the budget far above the 20 × 49 losers, and turn the per-IP limit off
- * (every request comes from 127.0.0.1). The budget itself is tested in
- * failure-budget.test.ts.
- */
-const RACE_LIMITS: TwoFactorOptions['limits'] = { maxFailures: 1000, hardCap: 100_000, ipMaxFailures: 0 };
-
-interface Backend {
-  name: string;
-  /** Starts servers; returns the app options and a record store on the same data. */
-  start(): Promise<{ options: Parameters<typeof startExample>[0]; records: RecordStore }>;
-  stop(): Promise<void>;
-}
-
-function memoryBackend(): Backend {
-  return {
-    name: 'in-memory stores',
-    async start() {
-      const records = new MemoryRecordStore();
-      return { options: { twoFactor: { records, guard: new MemoryGuardStore(), limits: RACE_LIMITS } }, records };
-    },
-    async stop() {},
-  };
-}
-
-function redisBackend(): Backend {
-  let server: RedisProcess | undefined;
-  let admin: Redis | undefined;
-  return {
-    name: 'one Redis (sessions and 2FA state in it)',
-    async start() {
-      server = await startRedis();
-      admin = createRedisClient(server.url);
-      return { options: { redisUrl: server.url, twoFactor: { limits: RACE_LIMITS } }, records: new RedisRecordStore(admin) };
-    },
-    async stop() {
-      admin?.disconnect();
-      await server?.stop();
-    },
-  };
-}
-
-function clusterBackend(): Backend {
-  let cluster: RedisCluster | undefined;
-  let client: Cluster | undefined;
-  return {
-    name: 'a 3-master Redis Cluster',
-    async start() {
-      cluster = await startRedisCluster();
-      client = await connectGuardCluster(cluster);
-      // Sessions stay in memory: the example takes a Redis URL only.
-      return {
-        options: { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: RACE_LIMITS } },
-        records: new RedisRecordStore(client),
-      };
-    },
-    async stop() {
-      client?.disconnect();
-      await cluster?.stop();
-    },
-  };
-}
 
 for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
   describeEachExampleApp(`replay race on ${backend.name}`, function (kind) {
@@ -95,9 +26,8 @@ for (const backend of [memoryBackend(), redisBackend(), clusterBackend()]) {
     let sessions: HttpClient[];
 
     before(async () => {
-      const started = await backend.start();
-      records = started.records;
-      ex = await startExample(started.options, kind);
+      ex = await startExample(await backend.start(), kind);
+      records = backend.records();
       await storeReady(ex.app.tf.service);
       sessions = [];
       for (let i = 0; i < SESSIONS; i++) sessions.push(await ex.login('alice'));

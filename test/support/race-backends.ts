@@ -6,8 +6,9 @@
  * failure, and every request comes from 127.0.0.1, so the defaults would
  * turn the race into a lockout test (the budget is tested on its own).
  */
-import type { Cluster } from 'ioredis';
-import { SecretBox, type TwoFactorOptions } from '../../src/index.ts';
+import type { Cluster, Redis } from 'ioredis';
+import { MemoryGuardStore, MemoryRecordStore, RedisRecordStore, SecretBox, type RecordStore, type TwoFactorOptions } from '../../src/index.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 import type { ExampleAppOptions } from './example-server.ts';
 import { connectGuardCluster, startRedis, startRedisCluster, type RedisCluster, type RedisProcess } from './redis-server.ts';
 
@@ -17,22 +18,44 @@ export interface RaceBackend {
   name: string;
   /** Starts the servers; the options that put the example app on them. */
   start(): Promise<ExampleAppOptions>;
+  /** The records the app started by `start()` reads and writes (to reset a user between rounds, or explain a failure). */
+  records(): RecordStore;
   stop(): Promise<void>;
 }
 
+function started<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('race backend not started');
+  return value;
+}
+
 export function memoryBackend(): RaceBackend {
-  return { name: 'in-memory stores', start: async () => ({ twoFactor: { limits: RACE_LIMITS } }), stop: async () => {} };
+  let records: MemoryRecordStore | undefined;
+  return {
+    name: 'in-memory stores',
+    async start() {
+      records = new MemoryRecordStore();
+      return { twoFactor: { records, guard: new MemoryGuardStore(), limits: RACE_LIMITS } };
+    },
+    records: () => started(records),
+    stop: async () => {},
+  };
 }
 
 export function redisBackend(): RaceBackend {
   let server: RedisProcess | undefined;
+  let admin: Redis | undefined;
   return {
-    name: 'one Redis',
+    name: 'one Redis (sessions and 2FA state in it)',
     async start() {
       server = await startRedis();
+      admin = createRedisClient(server.url);
       return { redisUrl: server.url, twoFactor: { limits: RACE_LIMITS } };
     },
-    async stop() { await server?.stop(); },
+    records: () => new RedisRecordStore(started(admin)),
+    async stop() {
+      admin?.disconnect();
+      await server?.stop();
+    },
   };
 }
 
@@ -47,6 +70,7 @@ export function clusterBackend(): RaceBackend {
       // Sessions stay in memory: the example takes a Redis URL only.
       return { encryptionKeys: `t1:${SecretBox.randomKey()}`, twoFactor: { redis: client, limits: RACE_LIMITS } };
     },
+    records: () => new RedisRecordStore(started(client)),
     async stop() {
       client?.disconnect();
       await cluster?.stop();
